@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config.js';
+import { openPglite, openPostgres, type Database } from './db/database.js';
+import { installAuthHook } from './http/auth-hook.js';
+import type { Api } from './http/deps.js';
+import { createHttpServer } from './http/server.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { registerAuthRoutes } from './modules/auth/auth.routes.js';
+import { createAuthenticator } from './modules/auth/authenticator.js';
+import { createTokenService, type TokenService } from './modules/auth/tokens.js';
+import { createGroupService } from './modules/groups/groups.service.js';
+import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { registerOpsRoutes } from './modules/ops/ops.routes.js';
+import { registerOrgRoutes } from './modules/orgs/orgs.routes.js';
+import { registerUserRoutes } from './modules/users/users.routes.js';
+import { createUserService } from './modules/users/users.service.js';
+import { MemoryBroker, type MemoryBus } from './realtime/broker-memory.js';
+import type { Broker } from './realtime/broker.js';
+import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
+import { memoryLimiters } from './shared/rate-limit.js';
+
+export interface AppOptions {
+  config: Config;
+  /** Where logs go (tests capture them); stdout when absent. */
+  logStream?: DestinationStream;
+  /** Several apps in one process sharing a bus behave as a cluster (tests). */
+  memoryBus?: MemoryBus;
+  /** Process-wide metrics (event loop, memory): on for the real server, off in tests. */
+  defaultMetrics?: boolean;
+}
+
+export interface OrgHubApp {
+  readonly http: Api;
+  readonly config: Config;
+  readonly database: Database;
+  readonly secrets: Secrets;
+  readonly tokens: TokenService;
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  /** Starts listening; resolves with the base URL (http://host:port). */
+  listen(): Promise<string>;
+  /** Stops accepting, closes sockets with 1001, finishes in-flight work, releases everything. */
+  close(): Promise<void>;
+}
+
+const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
+
+/**
+ * The composition root: the only place that chooses between PGlite and PostgreSQL and
+ * between the in-process and Redis brokers, and that wires services to routes.
+ */
+export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
+  const { config } = opts;
+  const cleanups: Array<() => Promise<void>> = [];
+  const runCleanups = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  try {
+    if (!config.databaseUrl) cleanups.push(await lockDataDir(config.dataDir));
+    const secrets = await loadSecrets(config.dataDir, config);
+
+    const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
+    const http = (await createHttpServer({
+      config,
+      metrics,
+      ...(opts.logStream && { logStream: opts.logStream }),
+    })) as unknown as Api;
+    cleanups.push(() => http.close());
+
+    const database = config.databaseUrl
+      ? await openPostgres(config.databaseUrl, {
+          poolSize: config.dbPoolSize,
+          statementTimeoutMs: config.dbStatementTimeoutMs,
+          onError: (err) => http.log.warn({ err: err.message }, 'database connection lost'),
+        })
+      : await openPglite(path.join(config.dataDir, 'pg'));
+    cleanups.push(() => database.close());
+    const db = database.db;
+
+    const broker: Broker = new MemoryBroker(opts.memoryBus);
+    cleanups.push(() => broker.close());
+
+    const tokens = createTokenService({
+      jwtSecret: secrets.jwtSecret,
+      adminToken: secrets.adminToken,
+      accessTtlSec: config.accessTokenTtlSec,
+    });
+    const authenticator = createAuthenticator(db, tokens);
+    installAuthHook(http, authenticator);
+
+    const auth = createAuthService({
+      db,
+      tokens,
+      refreshTtlSec: config.refreshTokenTtlSec,
+      limiters: memoryLimiters,
+      signupOpen: config.signup === 'open',
+    });
+    const users = createUserService(db);
+    const groups = createGroupService(db);
+
+    registerOpsRoutes(http, { database: () => database.ping() }, metrics);
+    registerAuthRoutes(http, db, auth);
+    registerOrgRoutes(http, db, groups);
+    registerUserRoutes(http, users);
+
+    if (existsSync(path.join(WEB_DIST, 'index.html'))) {
+      await http.register(fastifyStatic, { root: WEB_DIST, wildcard: false });
+      // Client-side routes of the single-page app fall back to index.html.
+      http.get('/app/*', { config: { public: true }, schema: { hide: true } }, (_req, reply) =>
+        reply.sendFile('index.html'),
+      );
+    }
+
+    await http.ready();
+
+    let closing: Promise<void> | undefined;
+    return {
+      http,
+      config,
+      database,
+      secrets,
+      tokens,
+      broker,
+      metrics,
+      async listen() {
+        await http.listen({ port: config.port, host: config.host });
+        const addr = http.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : config.port;
+        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+        return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      },
+      close() {
+        closing ??= runCleanups();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unauthorized } from '../errors.js';
+import { bearerToken, type Authenticator } from '../modules/auth/authenticator.js';
+import type { Principal } from '../modules/auth/principal.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Routes that answer without a token (login, health, docs). Everything else needs one. */
+    public?: boolean;
+  }
+}
+
+/**
+ * Authentication is on by default: every route under /api needs a verified token unless it
+ * opts out with `config: { public: true }`, so a new route cannot forget it.
+ */
+export function installAuthHook(app: FastifyInstance, authenticator: Authenticator) {
+  // Declared up front so every request object keeps one shape (V8 hidden classes).
+  app.decorateRequest('principal' as never, null as never);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!request.url.startsWith('/api/') || request.routeOptions.config?.public) return;
+    if (!request.routeOptions.url) return; // unmatched: the not-found handler answers 404
+    const principal = await authenticator.authenticate(bearerToken(request.headers.authorization));
+    if (!principal) throw unauthorized('missing, invalid or expired token');
+    request.principal = principal;
+  });
+}
+
+/** The principal of an authenticated route. */
+export const principalOf = (request: FastifyRequest): Principal => request.principal;

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { DestinationStream } from 'pino';
+import type { Config } from '../config.js';
+import { ErrorResponse } from '../protocol/common.js';
+import type { Metrics } from '../modules/ops/metrics.js';
+import { installErrorHandler } from './error-handler.js';
+import { createValidators } from './validation.js';
+import { Group, Org } from '../protocol/orgs.js';
+import { User } from '../protocol/users.js';
+
+/** Removes credentials from a URL before it is logged (browsers put tokens in the query). */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:access_token|token|refresh_token)=)[^&#]*/gi, '$1[REDACTED]');
+}
+
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.password',
+  '*.refresh_token',
+  '*.access_token',
+  '*.adminToken',
+  '*.jwtSecret',
+  'password',
+  'refresh_token',
+  'access_token',
+];
+
+export type HttpServer = FastifyInstance;
+
+export async function createHttpServer(opts: {
+  config: Config;
+  metrics: Metrics;
+  logStream?: DestinationStream;
+}): Promise<FastifyInstance> {
+  const { config, metrics } = opts;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' },
+      serializers: {
+        req: (req: { method: string; url: string; id: string; ip?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url),
+          ip: req.ip,
+        }),
+      },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const validators = createValidators();
+  app.setValidatorCompiler(validators.compiler);
+  for (const s of [ErrorResponse, Org, Group, User]) {
+    validators.addSchema(s);
+    app.addSchema(s);
+  }
+  installErrorHandler(app);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'OrgHub API',
+        version: '1',
+        description:
+          'Multi-tenant realtime workspace. Authenticate with `Authorization: Bearer <token>`: an access token from /api/v1/auth/login, or the operator token.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  return app;
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/database.js';
+import type { UserRow } from '../../db/schema.js';
+import { forbidden, rateLimited, unauthorized } from '../../errors.js';
+import type { LimiterFactory } from '../../shared/rate-limit.js';
+import { insertOrg } from '../orgs/orgs.repo.js';
+import { findUser, findUserByLogin, insertUser } from '../users/users.repo.js';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import * as tokensRepo from './refresh-tokens.repo.js';
+import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens.js';
+import { orgs } from '../../db/schema.js';
+import { eq } from 'drizzle-orm';
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: UserRow;
+}
+
+export interface SessionEvents {
+  /** Every session of the user was revoked (logout everywhere, token reuse). */
+  sessionsRevoked?(orgId: string, userId: string): void;
+}
+
+const BAD_LOGIN = 'invalid credentials';
+
+export function createAuthService(opts: {
+  db: Db;
+  tokens: TokenService;
+  refreshTtlSec: number;
+  limiters: LimiterFactory;
+  signupOpen: boolean;
+  events?: SessionEvents;
+}) {
+  const { db, tokens } = opts;
+  // Per IP: a burst of guesses from one place. Per account: slow guessing from many places.
+  const perIp = opts.limiters({ keyPrefix: 'login-ip', points: 30, durationSec: 60 });
+  const perAccount = opts.limiters({ keyPrefix: 'login-acct', points: 10, durationSec: 15 * 60 });
+  const signups = opts.limiters({ keyPrefix: 'signup-ip', points: 10, durationSec: 60 * 60 });
+
+  async function startSession(user: UserRow, familyId: string = randomUUID()): Promise<Session> {
+    const refresh = newRefreshToken();
+    await tokensRepo.insertRefreshToken(db, {
+      orgId: user.orgId,
+      userId: user.id,
+      tokenHash: refresh.hash,
+      familyId,
+      expiresAt: new Date(Date.now() + opts.refreshTtlSec * 1000),
+    });
+    const access = await tokens.issueAccess(user);
+    return {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      expiresIn: access.expiresIn,
+      user,
+    };
+  }
+
+  return {
+    async login(input: {
+      orgId: string;
+      username?: string;
+      email?: string;
+      password: string;
+      ip: string;
+    }): Promise<Session> {
+      const ipCheck = await perIp.consume(input.ip);
+      if (!ipCheck.ok) throw rateLimited(ipCheck.retryAfterSec);
+      const login = (input.username ?? input.email ?? '').toLowerCase();
+      const accountKey = `${input.orgId}:${login}`;
+      const acct = await perAccount.blocked(accountKey);
+      if (!acct.ok) throw rateLimited(acct.retryAfterSec);
+
+      const user =
+        input.username || input.email
+          ? await findUserByLogin(
+              db,
+              input.orgId,
+              input.username ? { username: input.username } : { email: input.email! },
+            )
+          : undefined;
+      const ok = user
+        ? await verifyPassword(input.password, user.passwordHash)
+        : await burnPasswordCheck(input.password);
+      if (!user || !ok) {
+        await perAccount.consume(accountKey);
+        throw unauthorized(BAD_LOGIN);
+      }
+      await perAccount.reset(accountKey);
+      return startSession(user);
+    },
+
+    async refresh(refreshToken: string): Promise<Session> {
+      const row = await tokensRepo.findRefreshToken(db, hashRefreshToken(refreshToken));
+      if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now())
+        throw unauthorized('invalid refresh token');
+      if (row.rotatedAt || !(await tokensRepo.markRotated(db, row.id))) {
+        // A rotated token came back: it was stolen, or the client is confused. Either way no
+        // session of this user can be trusted any more.
+        await tokensRepo.revokeAllForUser(db, row.orgId, row.userId);
+        opts.events?.sessionsRevoked?.(row.orgId, row.userId);
+        throw unauthorized('refresh token reuse detected; every session of this user was revoked');
+      }
+      const user = await findUser(db, row.orgId, row.userId);
+      if (!user) throw unauthorized('invalid refresh token');
+      return startSession(user, row.familyId);
+    },
+
+    async logout(refreshToken: string): Promise<void> {
+      const row = await tokensRepo.findRefreshToken(db, hashRefreshToken(refreshToken));
+      if (row) await tokensRepo.revokeFamily(db, row.familyId);
+    },
+
+    async signup(input: {
+      orgId: string;
+      orgName: string;
+      username: string;
+      email: string;
+      password: string;
+      fullName?: string;
+      ip: string;
+    }) {
+      if (!opts.signupOpen) throw forbidden('self-service signup is closed on this server');
+      const allowed = await signups.consume(input.ip);
+      if (!allowed.ok) throw rateLimited(allowed.retryAfterSec);
+      const passwordHash = await hashPassword(input.password);
+      const org = await insertOrg(db, { id: input.orgId, name: input.orgName });
+      try {
+        const user = await insertUser(db, org.id, {
+          username: input.username,
+          email: input.email,
+          fullName: input.fullName ?? '',
+          passwordHash,
+          role: 'admin',
+        });
+        return { org, session: await startSession(user) };
+      } catch (err) {
+        await db.delete(orgs).where(eq(orgs.id, org.id));
+        throw err;
+      }
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

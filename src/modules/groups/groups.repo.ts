@@ -1,0 +1,152 @@
+import { and, eq, exists, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/database.js';
+import { isUniqueViolation, pgErrorCode } from '../../db/database.js';
+import { groupMembers, groups, type GroupRow } from '../../db/schema.js';
+import { conflict, notFound } from '../../errors.js';
+import { isSlug } from '../../shared/ids.js';
+
+export async function insertGroup(
+  db: Db,
+  orgId: string,
+  g: {
+    id: string;
+    name: string;
+    private: boolean;
+    createdBy: string | null;
+    kind?: 'group' | 'dm';
+    members?: string[];
+  },
+): Promise<GroupRow> {
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(groups)
+        .values({
+          orgId,
+          id: g.id,
+          name: g.name,
+          private: g.private,
+          createdBy: g.createdBy,
+          kind: g.kind ?? 'group',
+        })
+        .returning();
+      const members = new Set(g.members ?? []);
+      if (g.createdBy) members.add(g.createdBy);
+      if (members.size) {
+        await tx
+          .insert(groupMembers)
+          .values([...members].map((userId) => ({ orgId, groupId: g.id, userId })));
+      }
+      return row!;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`group "${g.id}" already exists in this org`);
+    if (pgErrorCode(err) === '23503') throw notFound('org');
+    throw err;
+  }
+}
+
+export async function findGroup(
+  db: Db,
+  orgId: string,
+  groupId: string,
+): Promise<GroupRow | undefined> {
+  if (!isSlug(orgId) || !isSlug(groupId)) return undefined;
+  const [row] = await db
+    .select()
+    .from(groups)
+    .where(and(eq(groups.orgId, orgId), eq(groups.id, groupId)))
+    .limit(1);
+  return row;
+}
+
+export async function isGroupMember(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  userId: string,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ one: sql<number>`1` })
+    .from(groupMembers)
+    .where(
+      and(
+        eq(groupMembers.orgId, orgId),
+        eq(groupMembers.groupId, groupId),
+        eq(groupMembers.userId, userId),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Groups a user may join: every public group, and the private ones they belong to (all, for admins). */
+export async function listJoinableGroups(
+  db: Db,
+  orgId: string,
+  viewer: { userId: string; seeAll: false } | { seeAll: true },
+): Promise<GroupRow[]> {
+  const visible = viewer.seeAll
+    ? undefined
+    : or(
+        eq(groups.private, false),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(groupMembers)
+            .where(
+              and(
+                eq(groupMembers.orgId, groups.orgId),
+                eq(groupMembers.groupId, groups.id),
+                eq(groupMembers.userId, viewer.userId),
+              ),
+            ),
+        ),
+      );
+  return db
+    .select()
+    .from(groups)
+    .where(and(eq(groups.orgId, orgId), eq(groups.kind, 'group'), visible))
+    .orderBy(groups.createdAt, groups.id)
+    .limit(10_000);
+}
+
+export async function addGroupMember(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  userId: string,
+): Promise<void> {
+  await db.insert(groupMembers).values({ orgId, groupId, userId }).onConflictDoNothing();
+}
+
+export async function removeGroupMember(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  userId: string,
+): Promise<boolean> {
+  const rows = await db
+    .delete(groupMembers)
+    .where(
+      and(
+        eq(groupMembers.orgId, orgId),
+        eq(groupMembers.groupId, groupId),
+        eq(groupMembers.userId, userId),
+      ),
+    )
+    .returning({ userId: groupMembers.userId });
+  return rows.length > 0;
+}
+
+export async function listGroupMemberIds(
+  db: Db,
+  orgId: string,
+  groupId: string,
+): Promise<string[]> {
+  const rows = await db
+    .select({ userId: groupMembers.userId })
+    .from(groupMembers)
+    .where(and(eq(groupMembers.orgId, orgId), eq(groupMembers.groupId, groupId)));
+  return rows.map((r) => r.userId);
+}

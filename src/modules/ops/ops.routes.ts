@@ -1,0 +1,109 @@
+import { Type } from 'typebox';
+import type { Api } from '../../http/deps.js';
+import type { Metrics } from './metrics.js';
+
+export interface HealthChecks {
+  database: () => Promise<void>;
+  /** Present only when a networked broker (Redis) is configured. */
+  broker?: () => Promise<void>;
+}
+
+const HEALTH_TIMEOUT_MS = 2000;
+
+async function check(fn: () => Promise<void>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), HEALTH_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (err) {
+    return `down: ${(err as Error).message.slice(0, 200)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runChecks(checks: HealthChecks) {
+  const [database, broker] = await Promise.all([
+    check(checks.database),
+    checks.broker ? check(checks.broker) : Promise.resolve('ok (in-process)'),
+  ]);
+  const healthy = database === 'ok' && broker.startsWith('ok');
+  return { healthy, database, broker };
+}
+
+export function registerOpsRoutes(app: Api, checks: HealthChecks, metrics: Metrics) {
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['ops'],
+        summary: 'Plain-text health (seed)',
+        security: [],
+        produces: ['text/plain'],
+      },
+    },
+    async (_req, reply) => {
+      const r = await runChecks(checks);
+      reply.type('text/plain; charset=utf-8');
+      if (r.healthy) return reply.send('OK');
+      const failing = [
+        r.database !== 'ok' && `database ${r.database}`,
+        !r.broker.startsWith('ok') && `broker ${r.broker}`,
+      ]
+        .filter(Boolean)
+        .join('; ');
+      return reply.status(503).send(`UNAVAILABLE: ${failing}`);
+    },
+  );
+
+  app.get(
+    '/api/v1/health',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['ops'],
+        summary: 'Health as JSON',
+        security: [],
+        response: {
+          '2xx': Type.Object({
+            status: Type.String(),
+            checks: Type.Object({ database: Type.String(), broker: Type.String() }),
+          }),
+          503: Type.Object({
+            status: Type.String(),
+            checks: Type.Object({ database: Type.String(), broker: Type.String() }),
+          }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      const r = await runChecks(checks);
+      return reply.status(r.healthy ? 200 : 503).send({
+        status: r.healthy ? 'ok' : 'unavailable',
+        checks: { database: r.database, broker: r.broker },
+      });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { public: true },
+      schema: { tags: ['ops'], summary: 'Prometheus metrics', security: [] },
+    },
+    async (_req, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
+
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+}

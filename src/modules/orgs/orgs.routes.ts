@@ -1,0 +1,114 @@
+import { Type } from 'typebox';
+import type { Api } from '../../http/deps.js';
+import type { Db } from '../../db/database.js';
+import { forbidden, notFound } from '../../errors.js';
+import { errors } from '../../protocol/common.js';
+import { CreateGroupBody, CreateOrgBody, MemberParams, OrgParams } from '../../protocol/orgs.js';
+import { assertOrgMember } from '../auth/principal.js';
+import type { GroupService } from '../groups/groups.service.js';
+import { toGroup, toOrg } from './orgs.mapper.js';
+import { findOrg, insertOrg, listOrgs } from './orgs.repo.js';
+
+export function registerOrgRoutes(app: Api, db: Db, groups: GroupService) {
+  app.post(
+    '/api/v1/orgs',
+    {
+      schema: {
+        tags: ['orgs'],
+        summary: 'Create an org (operator)',
+        body: CreateOrgBody,
+        response: { 201: Type.Ref('Org'), ...errors(400, 403, 409) },
+      },
+    },
+    async (req, reply) => {
+      if (req.principal.kind !== 'operator') throw forbidden('only the operator may create orgs');
+      return reply.status(201).send(toOrg(await insertOrg(db, req.body)));
+    },
+  );
+
+  app.get(
+    '/api/v1/orgs',
+    {
+      schema: {
+        tags: ['orgs'],
+        summary: 'Orgs the caller may see (operator: all; a user: their own)',
+        response: { 200: Type.Array(Type.Ref('Org')), ...errors() },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      if (p.kind === 'operator') return (await listOrgs(db)).map(toOrg);
+      const org = await findOrg(db, p.orgId);
+      return org ? [toOrg(org)] : [];
+    },
+  );
+
+  app.get(
+    '/api/v1/orgs/:orgId',
+    {
+      schema: {
+        tags: ['orgs'],
+        summary: 'Get an org (its members and the operator)',
+        params: OrgParams,
+        response: { 200: Type.Ref('Org'), ...errors(404) },
+      },
+    },
+    async (req) => {
+      assertOrgMember(req.principal, req.params.orgId);
+      const org = await findOrg(db, req.params.orgId);
+      if (!org) throw notFound('org');
+      return toOrg(org);
+    },
+  );
+
+  app.post(
+    '/api/v1/orgs/:orgId/groups',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Create a group (any member; the creator is its first member)',
+        params: OrgParams,
+        body: CreateGroupBody,
+        response: { 201: Type.Ref('Group'), ...errors(400, 404, 409) },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(toGroup(await groups.create(req.principal, req.params.orgId, req.body))),
+  );
+
+  app.get(
+    '/api/v1/orgs/:orgId/groups',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Groups the caller may join',
+        params: OrgParams,
+        response: { 200: Type.Array(Type.Ref('Group')), ...errors(404) },
+      },
+    },
+    async (req) => (await groups.list(req.principal, req.params.orgId)).map(toGroup),
+  );
+
+  for (const [method, present] of [
+    ['PUT', true],
+    ['DELETE', false],
+  ] as const) {
+    app.route({
+      method,
+      url: '/api/v1/orgs/:orgId/groups/:groupId/members/:userId',
+      schema: {
+        tags: ['groups'],
+        summary: present ? 'Add a member to a group' : 'Remove a member from a group',
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errors(403, 404) },
+      },
+      handler: async (req, reply) => {
+        const { orgId, groupId, userId } = req.params;
+        await groups.setMember(req.principal, orgId, groupId, userId, present);
+        return reply.status(204).send(null);
+      },
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import type { Db } from '../../db/database.js';
+import type { UserRow } from '../../db/schema.js';
+import { conflict, forbidden, notFound } from '../../errors.js';
+import { assertOrgAdmin, assertOrgMember, isOrgAdmin, type Principal } from '../auth/principal.js';
+import { hashPassword } from '../auth/passwords.js';
+import { findOrg } from '../orgs/orgs.repo.js';
+import * as repo from './users.repo.js';
+
+export interface UserEvents {
+  /** A user was deleted, or lost admin rights: open sockets must learn of it. */
+  userChanged?(orgId: string, userId: string, change: 'deleted' | 'role'): void;
+}
+
+export function createUserService(db: Db, events: UserEvents = {}) {
+  /** Finds a user the caller may see: same org, or any org for the operator; 404 otherwise. */
+  async function visibleUser(p: Principal, id: string): Promise<UserRow> {
+    const user =
+      p.kind === 'operator'
+        ? await repo.findUserAnyOrg(db, id)
+        : await repo.findUser(db, p.orgId, id);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  return {
+    visibleUser,
+
+    async create(
+      p: Principal,
+      input: {
+        username: string;
+        email: string;
+        fullName?: string;
+        orgId: string;
+        password: string;
+        role?: 'admin' | 'member';
+      },
+    ): Promise<UserRow> {
+      assertOrgAdmin(p, input.orgId);
+      if (!(await findOrg(db, input.orgId))) throw notFound('org');
+      return repo.insertUser(db, input.orgId, {
+        username: input.username,
+        email: input.email,
+        fullName: input.fullName ?? '',
+        passwordHash: await hashPassword(input.password),
+        role: input.role ?? 'member',
+      });
+    },
+
+    async update(
+      p: Principal,
+      id: string,
+      patch: { fullName?: string; email?: string; password?: string; role?: 'admin' | 'member' },
+    ): Promise<UserRow> {
+      const user = await visibleUser(p, id);
+      const admin = isOrgAdmin(p, user.orgId);
+      if (!admin && !(p.kind === 'user' && p.id === user.id))
+        throw forbidden('only the user or an admin may change a user');
+      if (patch.role !== undefined && !admin) throw forbidden('only an admin may change a role');
+      if (
+        patch.role === 'member' &&
+        user.role === 'admin' &&
+        (await repo.countOtherAdmins(db, user.orgId, user.id)) === 0
+      ) {
+        throw conflict('an org must keep at least one admin');
+      }
+      const updated = await repo.updateUser(db, user.orgId, user.id, {
+        ...(patch.fullName !== undefined && { fullName: patch.fullName }),
+        ...(patch.email !== undefined && { email: patch.email }),
+        ...(patch.role !== undefined && { role: patch.role }),
+        ...(patch.password !== undefined && { passwordHash: await hashPassword(patch.password) }),
+      });
+      if (!updated) throw notFound('user');
+      if (patch.role !== undefined && patch.role !== user.role)
+        events.userChanged?.(user.orgId, user.id, 'role');
+      return updated;
+    },
+
+    async remove(p: Principal, id: string): Promise<void> {
+      const user = await visibleUser(p, id);
+      assertOrgAdmin(p, user.orgId);
+      if (user.role === 'admin' && (await repo.countOtherAdmins(db, user.orgId, user.id)) === 0) {
+        throw conflict('an org must keep at least one admin');
+      }
+      if (!(await repo.deleteUser(db, user.orgId, user.id))) throw notFound('user');
+      events.userChanged?.(user.orgId, user.id, 'deleted');
+    },
+
+    async searchByUsername(
+      p: Principal,
+      username: string,
+      orgIdForOperator?: string,
+    ): Promise<UserRow> {
+      const orgId = p.kind === 'operator' ? orgIdForOperator : p.orgId;
+      if (!orgId) throw notFound('user');
+      const user = await repo.findUserByLogin(db, orgId, { username });
+      if (!user) throw notFound('user');
+      return user;
+    },
+
+    async listOrgUsers(p: Principal, orgId: string): Promise<UserRow[]> {
+      assertOrgMember(p, orgId);
+      if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
+      return repo.listUsers(db, orgId);
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;
