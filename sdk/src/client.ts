@@ -1,0 +1,263 @@
+import { Http, type Query } from './http.js';
+import { Session, type StoredSession } from './session.js';
+import { GroupSocket, type GroupSocketOptions } from './socket.js';
+import type {
+  CreateUserBody,
+  Group,
+  LoginBody,
+  MeResponse,
+  MessageEvent,
+  MessagePage,
+  Notification,
+  Org,
+  SignupBody,
+  SignupResponse,
+  Task,
+  TaskInput,
+  TaskListFilters,
+  TaskPage,
+  TaskStatus,
+  TaskUpdate,
+  TokenResponse,
+  UpdateUserBody,
+  User,
+} from './types.js';
+
+export interface ClientOptions {
+  /** Server origin, e.g. `https://orghub.example.com` (default: the page's origin in a browser). */
+  baseUrl?: string;
+  /** A stored session to resume (from `client.session.current`). */
+  session?: StoredSession | null;
+  /** A fixed bearer token instead of a session (the operator's ADMIN_TOKEN, scripts). */
+  token?: string;
+  fetch?: typeof fetch;
+  /** Refresh the access token this long before it expires (default 30 s). */
+  refreshSkewMs?: number;
+}
+
+const enc = encodeURIComponent;
+
+/** A task with the version from its ETag, for optimistic concurrency with `If-Match`. */
+export type VersionedTask = Task;
+
+/** REST client for every route of CONTRACT.md. Sockets are opened from it with `group()`. */
+export class OrgHubClient {
+  readonly http: Http;
+  readonly session: Session;
+  readonly baseUrl: string;
+
+  constructor(opts: ClientOptions = {}) {
+    this.baseUrl =
+      opts.baseUrl ?? (typeof location !== 'undefined' ? location.origin : 'http://localhost:8080');
+    const fixed = opts.token;
+    this.session = new Session(
+      fixed
+        ? { access_token: fixed, refresh_token: null, expires_at: Infinity }
+        : (opts.session ?? null),
+      (rt) => this.refreshTokens(rt),
+      opts.refreshSkewMs,
+    );
+    this.http = new Http(this.baseUrl, this.session, opts.fetch);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    return (await this.http.request<T>(method, path, { body, query })).body;
+  }
+
+  // --- auth ---
+  async login(body: LoginBody): Promise<TokenResponse> {
+    const r = await this.http.request<TokenResponse>('POST', '/api/v1/auth/login', {
+      body,
+      anonymous: true,
+    });
+    this.session.set(r.body);
+    return r.body;
+  }
+  async signup(body: SignupBody): Promise<SignupResponse> {
+    const r = await this.http.request<SignupResponse>('POST', '/api/v1/auth/signup', {
+      body,
+      anonymous: true,
+    });
+    this.session.set(r.body);
+    return r.body;
+  }
+  private async refreshTokens(refresh_token: string): Promise<TokenResponse> {
+    const r = await this.http.request<TokenResponse>('POST', '/api/v1/auth/refresh', {
+      body: { refresh_token },
+      anonymous: true,
+    });
+    return r.body;
+  }
+  async logout(): Promise<void> {
+    const rt = this.session.current?.refresh_token;
+    try {
+      if (rt)
+        await this.http.request('POST', '/api/v1/auth/logout', {
+          body: { refresh_token: rt },
+          anonymous: true,
+        });
+    } finally {
+      this.session.set(null);
+    }
+  }
+  me(): Promise<MeResponse> {
+    return this.call('GET', '/api/v1/auth/me');
+  }
+
+  // --- orgs and groups ---
+  createOrg(body: { id: string; name: string }): Promise<Org> {
+    return this.call('POST', '/api/v1/orgs', body);
+  }
+  listOrgs(): Promise<Org[]> {
+    return this.call('GET', '/api/v1/orgs');
+  }
+  getOrg(orgId: string): Promise<Org> {
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}`);
+  }
+  createGroup(
+    orgId: string,
+    body: { id: string; name: string; private?: boolean },
+  ): Promise<Group> {
+    return this.call('POST', `/api/v1/orgs/${enc(orgId)}/groups`, body);
+  }
+  listGroups(orgId: string): Promise<Group[]> {
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}/groups`);
+  }
+  async addMember(orgId: string, groupId: string, userId: string): Promise<void> {
+    await this.call(
+      'PUT',
+      `/api/v1/orgs/${enc(orgId)}/groups/${enc(groupId)}/members/${enc(userId)}`,
+    );
+  }
+  async removeMember(orgId: string, groupId: string, userId: string): Promise<void> {
+    await this.call(
+      'DELETE',
+      `/api/v1/orgs/${enc(orgId)}/groups/${enc(groupId)}/members/${enc(userId)}`,
+    );
+  }
+
+  // --- users ---
+  createUser(body: CreateUserBody): Promise<User> {
+    return this.call('POST', '/api/v1/users', body);
+  }
+  getUser(id: string): Promise<User> {
+    return this.call('GET', `/api/v1/users/${enc(id)}`);
+  }
+  updateUser(id: string, body: UpdateUserBody): Promise<User> {
+    return this.call('PUT', `/api/v1/users/${enc(id)}`, body);
+  }
+  async deleteUser(id: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/users/${enc(id)}`);
+  }
+  searchUser(username: string, orgId?: string): Promise<User> {
+    return this.call('GET', '/api/v1/users/search', undefined, { username, org_id: orgId });
+  }
+  listUsers(orgId: string): Promise<User[]> {
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}/users`);
+  }
+
+  // --- messages ---
+  private groupPath(orgId: string, groupId: string) {
+    return `/api/v1/orgs/${enc(orgId)}/groups/${enc(groupId)}`;
+  }
+  /** Newest first; page backwards with `before_seq` = the smallest seq you hold. */
+  messages(
+    orgId: string,
+    groupId: string,
+    q: { limit?: number; before_seq?: number } = {},
+  ): Promise<MessagePage> {
+    return this.call('GET', `${this.groupPath(orgId, groupId)}/messages`, undefined, q);
+  }
+  /** Oldest first. */
+  messagesAfter(
+    orgId: string,
+    groupId: string,
+    q: { after?: number; after_seq?: number; limit?: number },
+  ): Promise<MessagePage> {
+    return this.call('GET', `${this.groupPath(orgId, groupId)}/messages/after`, undefined, q);
+  }
+  messagesBetween(
+    orgId: string,
+    groupId: string,
+    q: { start: number; end: number; limit?: number },
+  ): Promise<MessagePage> {
+    return this.call('GET', `${this.groupPath(orgId, groupId)}/messages/between`, undefined, q);
+  }
+  async messageCount(orgId: string, groupId: string): Promise<number> {
+    return (
+      await this.call<{ count: number }>('GET', `${this.groupPath(orgId, groupId)}/messages/count`)
+    ).count;
+  }
+  postMessage(
+    orgId: string,
+    groupId: string,
+    body: { content: string; client_id?: string },
+  ): Promise<{ status: string; message: MessageEvent }> {
+    return this.call('POST', `${this.groupPath(orgId, groupId)}/broadcast`, body);
+  }
+  broadcast(orgId: string, content: string): Promise<{ status: string; message: unknown }> {
+    return this.call('POST', `/api/v1/orgs/${enc(orgId)}/broadcast`, { content });
+  }
+
+  // --- tasks ---
+  createTask(userId: string, body: TaskInput): Promise<Task> {
+    return this.call('POST', `/api/v1/users/${enc(userId)}/tasks`, body);
+  }
+  userTasks(userId: string, status?: TaskStatus): Promise<Task[]> {
+    return this.call('GET', `/api/v1/users/${enc(userId)}/tasks`, undefined, { status });
+  }
+  dueSoon(userId: string, hours?: number): Promise<Task[]> {
+    return this.call('GET', `/api/v1/users/${enc(userId)}/tasks/due-soon`, undefined, { hours });
+  }
+  getTask(id: string): Promise<Task> {
+    return this.call('GET', `/api/v1/tasks/${enc(id)}`);
+  }
+  /** With `ifVersion`, fails with a 412 `version_conflict` OrgHubError when someone changed it first. */
+  async updateTask(id: string, body: TaskUpdate, ifVersion?: number): Promise<Task> {
+    const headers: Record<string, string> =
+      ifVersion === undefined ? {} : { 'if-match': `"${ifVersion}"` };
+    return (await this.http.request<Task>('PUT', `/api/v1/tasks/${enc(id)}`, { body, headers }))
+      .body;
+  }
+  async deleteTask(id: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/tasks/${enc(id)}`);
+  }
+  listTasks(orgId: string, f: TaskListFilters = {}): Promise<TaskPage> {
+    const query: Query = {
+      ...f,
+      status: f.status?.join(','),
+      priority: f.priority?.join(','),
+      overdue: f.overdue ? 'true' : undefined,
+    };
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}/tasks`, undefined, query);
+  }
+  /** Every page of a filtered list, following `next_cursor`. */
+  async *allTasks(orgId: string, f: TaskListFilters = {}): AsyncGenerator<Task> {
+    let cursor = f.cursor;
+    do {
+      const page = await this.listTasks(orgId, { ...f, cursor });
+      yield* page.tasks;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  // --- notifications ---
+  notifications(query: Query = {}): Promise<Notification[] | { notifications: Notification[] }> {
+    return this.call('GET', '/api/v1/notifications', undefined, query);
+  }
+
+  /** A socket on one group (not connected until `connect()`). */
+  group(
+    orgId: string,
+    groupId: string,
+    opts: Omit<GroupSocketOptions, 'baseUrl' | 'orgId' | 'groupId' | 'tokens'> = {},
+  ) {
+    return new GroupSocket({
+      ...opts,
+      baseUrl: this.baseUrl,
+      orgId,
+      groupId,
+      tokens: this.session,
+    });
+  }
+}

@@ -1,0 +1,13 @@
+export { OrgHubClient, type ClientOptions } from './client.js';
+export {
+  GroupSocket,
+  type GroupSocketOptions,
+  type SocketEvents,
+  type SocketState,
+  type WebSocketCtor,
+  type WebSocketLike,
+} from './socket.js';
+export { Session, type StoredSession, type TokenSource } from './session.js';
+export { OrgHubError } from './errors.js';
+export { backoffDelay } from './emitter.js';
+export type * from './types.js';

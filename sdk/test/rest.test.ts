@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrgHubClient, OrgHubError } from '../src/index.js';
+import { PASSWORD, createOrg, createUser, startApp, type TestApp } from '../../test/helpers/app.js';
+
+let t: TestApp;
+let orgId: string;
+let admin: OrgHubClient;
+let adminName: string;
+
+beforeAll(async () => {
+  t = await startApp();
+  orgId = (await createOrg(t)).id;
+  const a = await createUser(t, orgId, { role: 'admin' });
+  adminName = a.user.username;
+  admin = new OrgHubClient({ baseUrl: t.url });
+  await admin.login({ org_id: orgId, username: adminName, password: PASSWORD });
+});
+afterAll(() => t?.close());
+
+describe('SDK REST client against a real server', () => {
+  it('signs in, reads itself, and maps errors to OrgHubError with the contract code', async () => {
+    const me = await admin.me();
+    expect('username' in me && me.username).toBe(adminName);
+    const anon = new OrgHubClient({ baseUrl: t.url });
+    const err = await anon
+      .login({ org_id: orgId, username: adminName, password: 'wrong-password' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OrgHubError);
+    expect((err as OrgHubError).status).toBe(401);
+    expect((err as OrgHubError).code).toBe('unauthorized');
+  });
+
+  it('refreshes before expiry and retries once after a 401', async () => {
+    const c = new OrgHubClient({ baseUrl: t.url });
+    await c.login({ org_id: orgId, username: adminName, password: PASSWORD });
+    const first = c.session.current!;
+    // A token that is about to expire is refreshed before it is used.
+    c.session.set({ ...first, expires_at: Date.now() + 1000 });
+    await c.me();
+    const second = c.session.current!;
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    // A token the server refuses is refreshed once, and the call retried.
+    c.session.set({ ...second, access_token: 'not-a-token' });
+    const me = await c.me();
+    expect('id' in me).toBe(true);
+    expect(c.session.current!.refresh_token).not.toBe(second.refresh_token);
+  });
+
+  it('a session whose refresh token is gone fails with 401 instead of looping', async () => {
+    const c = new OrgHubClient({ baseUrl: t.url });
+    await c.login({ org_id: orgId, username: adminName, password: PASSWORD });
+    const s = c.session.current!;
+    await new OrgHubClient({ baseUrl: t.url, session: s }).logout();
+    c.session.set({ ...s, access_token: 'expired' });
+    await expect(c.me()).rejects.toMatchObject({ status: 401 });
+    expect(c.session.current).toBeNull();
+  });
+
+  it('manages groups, members and users', async () => {
+    const g = await admin.createGroup(orgId, { id: 'sdk-eng', name: 'Engineering', private: true });
+    expect(g).toMatchObject({ id: 'sdk-eng', org_id: orgId, private: true });
+    const u = await admin.createUser({
+      username: 'sdkbob',
+      email: 'sdkbob@example.test',
+      org_id: orgId,
+      password: PASSWORD,
+    });
+    expect(u.role).toBe('member');
+    const bob = new OrgHubClient({ baseUrl: t.url });
+    await bob.login({ org_id: orgId, username: 'sdkbob', password: PASSWORD });
+    expect((await bob.listGroups(orgId)).map((x) => x.id)).not.toContain('sdk-eng');
+    await admin.addMember(orgId, 'sdk-eng', u.id);
+    expect((await bob.listGroups(orgId)).map((x) => x.id)).toContain('sdk-eng');
+    expect((await admin.searchUser('sdkbob')).id).toBe(u.id);
+    expect((await admin.updateUser(u.id, { full_name: 'Bob B' })).full_name).toBe('Bob B');
+    expect((await admin.listUsers(orgId)).map((x) => x.username)).toContain('sdkbob');
+    await admin.removeMember(orgId, 'sdk-eng', u.id);
+    expect((await bob.listGroups(orgId)).map((x) => x.id)).not.toContain('sdk-eng');
+    await admin.deleteUser(u.id);
+    await expect(admin.getUser(u.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('the operator token works as a fixed bearer', async () => {
+    const op = new OrgHubClient({ baseUrl: t.url, token: t.operatorToken });
+    expect(await op.me()).toEqual({ operator: true });
+    expect((await op.listOrgs()).map((o) => o.id)).toContain(orgId);
+  });
+});
