@@ -44,7 +44,8 @@ export type VersionedTask = Task;
 export class OrgHubClient {
   readonly http: Http;
   readonly session: Session;
-  readonly baseUrl: string;
+  /** Where requests and new socket connections go; may be changed (failover, tests). */
+  baseUrl: string;
 
   constructor(opts: ClientOptions = {}) {
     this.baseUrl =
@@ -57,7 +58,7 @@ export class OrgHubClient {
       (rt) => this.refreshTokens(rt),
       opts.refreshSkewMs,
     );
-    this.http = new Http(this.baseUrl, this.session, opts.fetch);
+    this.http = new Http(() => this.baseUrl, this.session, opts.fetch);
   }
 
   private async call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
@@ -254,7 +255,7 @@ export class OrgHubClient {
   ) {
     return new GroupSocket({
       ...opts,
-      baseUrl: this.baseUrl,
+      baseUrl: () => this.baseUrl,
       orgId,
       groupId,
       tokens: this.session,

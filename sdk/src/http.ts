@@ -23,13 +23,14 @@ export interface HttpResponse<T> {
  */
 export class Http {
   constructor(
-    readonly baseUrl: string,
+    /** A getter, so a client can be pointed at another server without losing its session. */
+    private readonly baseUrl: () => string,
     private readonly tokens: TokenSource | undefined,
     private readonly fetchImpl: typeof fetch = (...a) => globalThis.fetch(...a),
   ) {}
 
   url(path: string, query?: Query): string {
-    const u = new URL(path, this.baseUrl);
+    const u = new URL(path, this.baseUrl());
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));
     }

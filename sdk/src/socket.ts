@@ -39,7 +39,8 @@ export interface SocketEvents {
 }
 
 export interface GroupSocketOptions {
-  baseUrl: string;
+  /** Read at every (re)connect, so a reconnect can go to another server. */
+  baseUrl: string | (() => string);
   orgId: string;
   groupId: string;
   tokens: TokenSource;
@@ -158,7 +159,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
     if (!Ctor) throw new Error('no WebSocket implementation: pass the WebSocket option');
     const u = new URL(
       `/ws/orgs/${encodeURIComponent(this.opts.orgId)}/groups/${encodeURIComponent(this.opts.groupId)}`,
-      this.opts.baseUrl,
+      typeof this.opts.baseUrl === 'function' ? this.opts.baseUrl() : this.opts.baseUrl,
     );
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     u.searchParams.set('access_token', token);
