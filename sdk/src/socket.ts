@@ -189,7 +189,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
       this.ws = undefined;
       // Browsers hide the HTTP status of a refused upgrade, so any failure before open may be
       // an expired token: refresh it when the refusal says 401, or after two blind failures.
-      if (!opened && (/401/.test(failure) || this.attempt >= 1)) this.forceRefresh = true;
+      if (!opened && (/401/.test(failure) || this.attempt === 1)) this.forceRefresh = true;
       const permanent = PERMANENT_CLOSE.has(ev.code) || /40[34]/.test(failure);
       const retryIn = permanent
         ? null
