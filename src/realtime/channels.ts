@@ -38,3 +38,32 @@ export function parseChannel(
   if (m[3]) return { kind: 'group', orgId, groupId: m[3] };
   return { kind: 'user', orgId, userId: m[4]! };
 }
+
+/**
+ * Redis keys, built like channels: prefixed and hash-tagged by org, so that in a Redis Cluster
+ * everything of one org lives in one slot (Lua scripts may touch several of its keys).
+ */
+export const redisKeys = {
+  /** Users of one group that one node has sockets for (a hash user id → username). */
+  presenceOfNode: (orgId: string, groupId: string, nodeId: string) =>
+    `${channels.group(orgId, groupId)}:presence:${uuid(nodeId, 'node')}`,
+  /** The nodes holding presence in one group, scored by when their entries expire. */
+  presenceNodes: (orgId: string, groupId: string) =>
+    `${channels.group(orgId, groupId)}:presence-nodes`,
+  /** One user's sockets over the cluster, scored by when each expires. */
+  userSockets: (orgId: string, userId: string) => `${channels.user(orgId, userId)}:sockets`,
+  /** A rate limiter's keys (the limiter appends its own key after a colon). */
+  limiter: (name: string) => {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new Error('invalid limiter name');
+    return `limit:${name}`;
+  },
+};
+
+/**
+ * Separates clusters that share one Redis (several deployments, or parallel test runs): every
+ * channel and key a node uses goes under it. Nodes of one cluster must use the same one.
+ */
+export function redisNamespace(raw: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) throw new Error('invalid Redis namespace');
+  return `orghub:${raw}:`;
+}

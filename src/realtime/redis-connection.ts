@@ -1,0 +1,111 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** A standalone server or a Redis Cluster: both speak the commands OrgHub uses. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * What `REDIS_URL` says. Besides host, port, password and database, two query parameters
+ * select the cluster modes without another variable:
+ * `?cluster=true` (the URL names one seed node of a Redis Cluster) and
+ * `?sharded=true` (sharded pub/sub, `SSUBSCRIBE`/`SPUBLISH`; channels carry `{org}` hash tags).
+ */
+export interface RedisTarget {
+  url: string;
+  cluster: boolean;
+  sharded: boolean;
+  /** `host:port`, for messages (never the password). */
+  where: string;
+}
+
+export function parseRedisUrl(url: string): RedisTarget {
+  const u = new URL(url);
+  const flag = (name: string) => ['1', 'true', 'yes'].includes(u.searchParams.get(name) ?? '');
+  return {
+    url,
+    cluster: flag('cluster'),
+    sharded: flag('sharded'),
+    where: `${u.hostname}:${u.port || 6379}`,
+  };
+}
+
+/** Redis was not reachable when the server started: the message names the variable. */
+export class RedisStartupError extends Error {
+  constructor(where: string, reason: string) {
+    super(`cannot connect to Redis given by REDIS_URL (${where}): ${reason}`);
+    this.name = 'RedisStartupError';
+  }
+}
+
+export interface ClientOptions {
+  /**
+   * Commands issued while disconnected reject at once instead of waiting in ioredis's offline
+   * queue: a publish or a limiter check must never hang on a missing Redis.
+   */
+  offlineQueue: boolean;
+  /** A name shown by `CLIENT LIST` (debugging which node holds what). */
+  name: string;
+}
+
+/** Reconnects forever, quickly at first: a restarted Redis is back within a second. */
+const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000);
+
+const CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * Opens one connection and waits until it is ready. A server that does not answer at start
+ * is a configuration error (RedisStartupError), not something to retry silently; once up,
+ * the client reconnects by itself for the life of the process.
+ */
+export async function openRedis(target: RedisTarget, opts: ClientOptions): Promise<RedisClient> {
+  const common: RedisOptions = {
+    lazyConnect: true,
+    connectionName: opts.name,
+    enableOfflineQueue: opts.offlineQueue,
+    // In-flight commands of a dropped connection fail instead of being replayed later.
+    autoResendUnfulfilledCommands: false,
+    // The broker re-subscribes itself, to exactly the channels it still wants.
+    autoResubscribe: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy,
+  };
+  const client: RedisClient = target.cluster
+    ? new Cluster([target.url.split('?')[0]!], {
+        redisOptions: common,
+        enableOfflineQueue: opts.offlineQueue,
+        shardedSubscribers: target.sharded,
+        clusterRetryStrategy: retryStrategy,
+        lazyConnect: true,
+      })
+    : new Redis(target.url.split('?')[0]!, common);
+  let firstError: Error | undefined;
+  const onError = (err: Error) => (firstError ??= err);
+  client.on('error', onError);
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(firstError ?? new Error('timed out')), CONNECT_TIMEOUT_MS).unref(),
+      ),
+    ]);
+    await client.ping();
+  } catch (err) {
+    client.disconnect();
+    const e = (firstError ?? err) as Error & { code?: string };
+    throw new RedisStartupError(target.where, e.code ?? e.message);
+  } finally {
+    client.off('error', onError);
+  }
+  return client;
+}
+
+/** Closes without waiting on a server that may be gone. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') {
+    await Promise.race([
+      client.quit().catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+    ]);
+  }
+  client.disconnect();
+}
