@@ -46,7 +46,10 @@ export function parseChannel(
 export const redisKeys = {
   /** Users of one group that one node has sockets for (a hash user id → username). */
   presenceOfNode: (orgId: string, groupId: string, nodeId: string) =>
-    `${channels.group(orgId, groupId)}:presence:${uuid(nodeId, 'node')}`,
+    `${redisKeys.presenceOfNodePrefix(orgId, groupId)}${uuid(nodeId, 'node')}`,
+  /** The above without the node id (Lua scripts append the ids of live nodes). */
+  presenceOfNodePrefix: (orgId: string, groupId: string) =>
+    `${channels.group(orgId, groupId)}:presence:`,
   /** The nodes holding presence in one group, scored by when their entries expire. */
   presenceNodes: (orgId: string, groupId: string) =>
     `${channels.group(orgId, groupId)}:presence-nodes`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** A standalone server or a Redis Cluster: both speak the commands OrgHub uses. */
@@ -108,4 +109,21 @@ export async function closeRedis(client: RedisClient): Promise<void> {
     ]);
   }
   client.disconnect();
+}
+
+/** A Lua script sent by its SHA1 after the first time. */
+export class LuaScript {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(client: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
 }
