@@ -18,6 +18,12 @@ import { registerOpsRoutes } from './modules/ops/ops.routes.js';
 import { registerOrgRoutes } from './modules/orgs/orgs.routes.js';
 import { registerUserRoutes } from './modules/users/users.routes.js';
 import { createUserService } from './modules/users/users.service.js';
+import { startPurgeJob } from './modules/messages/messages.purge.js';
+import { registerMessageRoutes } from './modules/messages/messages.routes.js';
+import { createMessageService, messageGapSource } from './modules/messages/messages.service.js';
+import { createEventSink } from './realtime/event-sink.js';
+import { Hub } from './realtime/hub.js';
+import type { EventSink } from './realtime/events.js';
 import { MemoryBroker, type MemoryBus } from './realtime/broker-memory.js';
 import type { Broker } from './realtime/broker.js';
 import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
@@ -41,6 +47,8 @@ export interface OrgHubApp {
   readonly tokens: TokenService;
   readonly broker: Broker;
   readonly metrics: Metrics;
+  /** Live events to users' and orgs' sockets on every node (domain services use it). */
+  readonly events: EventSink;
   /** Starts listening; resolves with the base URL (http://host:port). */
   listen(): Promise<string>;
   /** Stops accepting, closes sockets with 1001, finishes in-flight work, releases everything. */
@@ -102,10 +110,38 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const users = createUserService(db);
     const groups = createGroupService(db);
 
+    // Realtime: this node's sockets by channel; the broker carries frames to other nodes.
+    const hub = new Hub({
+      broker,
+      store: messageGapSource(db, config.messageRetentionMs),
+      onDelivered: (frames, bytes) => {
+        metrics.deliveries.inc(frames);
+        metrics.bytesOut.inc(bytes);
+      },
+      onGapFill: () => metrics.gapFills.inc(),
+      onError: (err, what) => http.log.warn({ err }, `realtime ${what} failed`),
+    });
+    cleanups.push(async () => hub.close());
+    const events = createEventSink(hub, (err) => http.log.warn({ err }, 'live event dropped'));
+    const messages = createMessageService({
+      db,
+      hub,
+      groups,
+      metrics,
+      retentionMs: config.messageRetentionMs,
+      maxMessageChars: config.maxMessageChars,
+    });
+    const purge = startPurgeJob(db, {
+      retentionMs: config.messageRetentionMs,
+      onError: (err) => http.log.warn({ err }, 'message purge failed'),
+    });
+    cleanups.push(() => purge.stop());
+
     registerOpsRoutes(http, { database: () => database.ping() }, metrics);
     registerAuthRoutes(http, db, auth);
     registerOrgRoutes(http, db, groups);
     registerUserRoutes(http, users);
+    registerMessageRoutes(http, messages, groups);
 
     if (existsSync(path.join(WEB_DIST, 'index.html'))) {
       await http.register(fastifyStatic, { root: WEB_DIST, wildcard: false });
@@ -126,6 +162,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       tokens,
       broker,
       metrics,
+      events,
       async listen() {
         await http.listen({ port: config.port, host: config.host });
         const addr = http.server.address();

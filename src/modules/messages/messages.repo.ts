@@ -1,0 +1,215 @@
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import type { Db } from '../../db/database.js';
+import { groups, messages, orgBroadcasts, type MessageRow } from '../../db/schema.js';
+
+export type BroadcastRow = typeof orgBroadcasts.$inferSelect;
+
+export interface NewMessage {
+  id: string;
+  userId: string | null;
+  username: string;
+  clientId: string | null;
+  clientMsgId: string | null;
+  content: string;
+  createdAt: Date;
+}
+
+/** Thrown inside the transaction to roll back the seq it took when the key was already used. */
+class DuplicateKey extends Error {}
+
+/**
+ * Stores one message in one transaction: the UPDATE takes the group's row lock and its next
+ * seq, so seqs are gap-free (a failed transaction rolls the counter back with it) and senders
+ * of one group commit in seq order. A repeated `(user, client_msg_id)` rolls back and returns
+ * the original row instead: `created: false`. `undefined` when the group does not exist.
+ */
+export async function insertMessage(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  m: NewMessage,
+): Promise<{ row: MessageRow; created: boolean } | undefined> {
+  if (m.clientMsgId !== null && m.userId !== null) {
+    // Fast path for retries: no lock, no seq taken.
+    const existing = await findByClientMsgId(db, orgId, groupId, m.userId, m.clientMsgId);
+    if (existing) return { row: existing, created: false };
+  }
+  try {
+    return await db.transaction(async (tx) => {
+      const [g] = await tx
+        .update(groups)
+        .set({ lastSeq: sql`${groups.lastSeq} + 1` })
+        .where(and(eq(groups.orgId, orgId), eq(groups.id, groupId)))
+        .returning({ seq: groups.lastSeq });
+      if (!g) return undefined;
+      const [row] = await tx
+        .insert(messages)
+        .values({ ...m, orgId, groupId, seq: g.seq })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw new DuplicateKey();
+      return { row, created: true };
+    });
+  } catch (err) {
+    if (!(err instanceof DuplicateKey) || m.userId === null || m.clientMsgId === null) throw err;
+    const row = await findByClientMsgId(db, orgId, groupId, m.userId, m.clientMsgId);
+    if (!row) throw err;
+    return { row, created: false };
+  }
+}
+
+export async function findByClientMsgId(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  userId: string,
+  clientMsgId: string,
+): Promise<MessageRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.orgId, orgId),
+        eq(messages.groupId, groupId),
+        eq(messages.userId, userId),
+        eq(messages.clientMsgId, clientMsgId),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+const inGroup = (orgId: string, groupId: string, notBefore: Date) =>
+  and(eq(messages.orgId, orgId), eq(messages.groupId, groupId), gt(messages.createdAt, notBefore));
+
+/** Newest first, optionally only seqs below `beforeSeq`. */
+export function listNewest(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  q: { notBefore: Date; limit: number; beforeSeq?: number | undefined },
+): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        inGroup(orgId, groupId, q.notBefore),
+        q.beforeSeq !== undefined ? lt(messages.seq, q.beforeSeq) : undefined,
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(q.limit);
+}
+
+/** Oldest first: seq above `afterSeq`, and/or created within [from, to] (from exclusive if asked). */
+export function listAscending(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  q: {
+    notBefore: Date;
+    limit: number;
+    afterSeq?: number | undefined;
+    createdAfter?: Date | undefined;
+    createdFrom?: Date | undefined;
+    createdTo?: Date | undefined;
+    maxSeq?: number | undefined;
+  },
+): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        inGroup(orgId, groupId, q.notBefore),
+        q.afterSeq !== undefined ? gt(messages.seq, q.afterSeq) : undefined,
+        q.maxSeq !== undefined ? lte(messages.seq, q.maxSeq) : undefined,
+        q.createdAfter ? gt(messages.createdAt, q.createdAfter) : undefined,
+        q.createdFrom ? gte(messages.createdAt, q.createdFrom) : undefined,
+        q.createdTo ? lte(messages.createdAt, q.createdTo) : undefined,
+      ),
+    )
+    .orderBy(asc(messages.seq))
+    .limit(q.limit);
+}
+
+export async function countMessages(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  notBefore: Date,
+): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(messages)
+    .where(inGroup(orgId, groupId, notBefore));
+  return Number(row?.n ?? 0);
+}
+
+export async function insertBroadcast(
+  db: Db,
+  orgId: string,
+  b: Omit<BroadcastRow, 'orgId'>,
+): Promise<BroadcastRow> {
+  const [row] = await db
+    .insert(orgBroadcasts)
+    .values({ ...b, orgId })
+    .returning();
+  return row!;
+}
+
+export function listBroadcasts(
+  db: Db,
+  orgId: string,
+  q: { notBefore: Date; limit: number },
+): Promise<BroadcastRow[]> {
+  return db
+    .select()
+    .from(orgBroadcasts)
+    .where(and(eq(orgBroadcasts.orgId, orgId), gt(orgBroadcasts.createdAt, q.notBefore)))
+    .orderBy(desc(orgBroadcasts.createdAt), desc(orgBroadcasts.id))
+    .limit(q.limit);
+}
+
+/**
+ * Deletes up to `batch` messages (and as many announcements) older than `cutoff`, across all
+ * orgs: retention is a platform rule, not a tenant's. Small batches keep each lock short.
+ * Returns how many rows went, so the caller can loop until a batch comes back short.
+ */
+export async function purgeOlderThan(db: Db, cutoff: Date, batch: number): Promise<number> {
+  const old = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(lt(messages.createdAt, cutoff))
+    .limit(batch);
+  const gone = await db
+    .delete(messages)
+    .where(inArray(messages.id, old))
+    .returning({ id: messages.id });
+  const oldB = db
+    .select({ id: orgBroadcasts.id })
+    .from(orgBroadcasts)
+    .where(lt(orgBroadcasts.createdAt, cutoff))
+    .limit(batch);
+  const goneB = await db
+    .delete(orgBroadcasts)
+    .where(inArray(orgBroadcasts.id, oldB))
+    .returning({ id: orgBroadcasts.id });
+  return Math.max(gone.length, goneB.length);
+}
+
+/** The group's last handed-out seq (0 for a new group), or undefined if it does not exist. */
+export async function lastSeqOf(
+  db: Db,
+  orgId: string,
+  groupId: string,
+): Promise<number | undefined> {
+  const [row] = await db
+    .select({ seq: groups.lastSeq })
+    .from(groups)
+    .where(and(eq(groups.orgId, orgId), eq(groups.id, groupId)))
+    .limit(1);
+  return row?.seq;
+}

@@ -1,0 +1,151 @@
+import { Type } from 'typebox';
+import type { Api } from '../../http/deps.js';
+import { errors } from '../../protocol/common.js';
+import { GroupParams, OrgParams } from '../../protocol/orgs.js';
+import {
+  Broadcast,
+  BroadcastPage,
+  GroupBroadcastBody,
+  GroupBroadcastResponse,
+  ListBroadcastsQuery,
+  ListMessagesQuery,
+  Message,
+  MessagePage,
+  MessagesAfterQuery,
+  MessagesBetweenQuery,
+  OrgBroadcastBody,
+  OrgBroadcastResponse,
+} from '../../protocol/messages.js';
+import type { GroupService } from '../groups/groups.service.js';
+import type { MessageService } from './messages.service.js';
+
+const GROUP = '/api/v1/orgs/:orgId/groups/:groupId';
+
+export function registerMessageRoutes(app: Api, messages: MessageService, groups: GroupService) {
+  app.addSchema(Message);
+  app.addSchema(Broadcast);
+  const page = <T>(list: T[]) => ({ messages: list, count: list.length });
+
+  app.post(
+    `${GROUP}/broadcast`,
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Post a message to a group: stored and delivered exactly like a socket message',
+        params: GroupParams,
+        body: GroupBroadcastBody,
+        response: { 200: GroupBroadcastResponse, ...errors(400, 404, 413) },
+      },
+    },
+    async (req) => {
+      const { orgId, groupId } = req.params;
+      const stored = await messages.postToGroup(req.principal, orgId, groupId, req.body);
+      return { status: stored.created ? 'sent' : 'duplicate', message: stored.message };
+    },
+  );
+
+  app.post(
+    '/api/v1/orgs/:orgId/broadcast',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Announce to every connected socket of the org (admins, operator)',
+        params: OrgParams,
+        body: OrgBroadcastBody,
+        response: { 200: OrgBroadcastResponse, ...errors(400, 403, 404, 413) },
+      },
+    },
+    async (req) => ({
+      status: 'sent',
+      message: await messages.postToOrg(req.principal, req.params.orgId, req.body.content),
+    }),
+  );
+
+  app.get(
+    '/api/v1/orgs/:orgId/broadcasts',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Recent org announcements within retention, newest first (members)',
+        params: OrgParams,
+        querystring: ListBroadcastsQuery,
+        response: { 200: BroadcastPage, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const list = await messages.listBroadcasts(req.principal, req.params.orgId, req.query.limit);
+      return { broadcasts: list, count: list.length };
+    },
+  );
+
+  app.get(
+    `${GROUP}/messages`,
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Messages newest first; page back with before_seq',
+        params: GroupParams,
+        querystring: ListMessagesQuery,
+        response: { 200: MessagePage, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const { orgId, groupId } = req.params;
+      await groups.joinableGroup(req.principal, orgId, groupId);
+      return page(await messages.newest(orgId, groupId, req.query));
+    },
+  );
+
+  app.get(
+    `${GROUP}/messages/after`,
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Messages after a time (unix seconds) or a seq, oldest first',
+        params: GroupParams,
+        querystring: MessagesAfterQuery,
+        response: { 200: MessagePage, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const { orgId, groupId } = req.params;
+      await groups.joinableGroup(req.principal, orgId, groupId);
+      return page(await messages.after(orgId, groupId, req.query));
+    },
+  );
+
+  app.get(
+    `${GROUP}/messages/between`,
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Messages between two times (unix seconds, inclusive), oldest first',
+        params: GroupParams,
+        querystring: MessagesBetweenQuery,
+        response: { 200: MessagePage, ...errors(400, 404) },
+      },
+    },
+    async (req) => {
+      const { orgId, groupId } = req.params;
+      await groups.joinableGroup(req.principal, orgId, groupId);
+      return page(await messages.between(orgId, groupId, req.query));
+    },
+  );
+
+  app.get(
+    `${GROUP}/messages/count`,
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'How many messages of the group are within retention',
+        params: GroupParams,
+        response: { 200: Type.Object({ count: Type.Integer() }), ...errors(404) },
+      },
+    },
+    async (req) => {
+      const { orgId, groupId } = req.params;
+      await groups.joinableGroup(req.principal, orgId, groupId);
+      return { count: await messages.count(orgId, groupId) };
+    },
+  );
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { pgErrorCode, type Db } from '../../db/database.js';
+import { AppError, badRequest } from '../../errors.js';
+import type { Broadcast, Message } from '../../protocol/messages.js';
+import { channels } from '../../realtime/channels.js';
+import { makeFrame, type Frame, type GapSource, type Hub } from '../../realtime/hub.js';
+import { assertOrgAdmin, assertOrgMember, authorOf, type Principal } from '../auth/principal.js';
+import type { GroupService } from '../groups/groups.service.js';
+import type { Metrics } from '../ops/metrics.js';
+import { toBroadcast, toMessage } from './messages.mapper.js';
+import * as repo from './messages.repo.js';
+
+export interface MessageServiceDeps {
+  db: Db;
+  hub: Hub;
+  groups: GroupService;
+  metrics: Metrics;
+  retentionMs: number;
+  maxMessageChars: number;
+  onError?(err: unknown, what: string): void;
+}
+
+export interface Author {
+  userId: string | null;
+  username: string;
+  clientId: string | null;
+}
+
+export interface Stored {
+  message: Message;
+  /** The event exactly as sockets receive it (for the sender of a duplicate). */
+  text: string;
+  created: boolean;
+}
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+export const clampLimit = (limit: number | undefined) =>
+  Math.min(Math.max(Math.trunc(limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+
+const fromUnix = (name: string, sec: number) => {
+  const d = new Date(sec * 1000);
+  if (!Number.isFinite(d.getTime())) throw badRequest(`query.${name} is out of range`);
+  return d;
+};
+
+/** Stored messages as hub frames (gap fills, resume replays): seq > afterSeq, oldest first. */
+export function messageGapSource(db: Db, retentionMs: number): GapSource {
+  return {
+    async framesAfter(orgId, groupId, afterSeq, limit): Promise<Frame[]> {
+      const rows = await repo.listAscending(db, orgId, groupId, {
+        notBefore: new Date(Date.now() - retentionMs),
+        afterSeq,
+        limit,
+      });
+      return rows.map((r) => makeFrame(JSON.stringify(toMessage(r)), r.seq));
+    },
+  };
+}
+
+export function createMessageService(deps: MessageServiceDeps) {
+  const { db, hub, groups, metrics } = deps;
+  const notBefore = () => new Date(Date.now() - deps.retentionMs);
+
+  /** Null when acceptable; else the error a sender gets (socket error frame or HTTP status). */
+  function checkContent(content: string): AppError | null {
+    if (content.trim() === '') return badRequest('content must not be empty');
+    // Code points, as people count characters; the UTF-16 length is an upper bound.
+    if (content.length > deps.maxMessageChars && [...content].length > deps.maxMessageChars) {
+      return new AppError(
+        'payload_too_large',
+        `content is longer than ${deps.maxMessageChars} characters`,
+      );
+    }
+    return null;
+  }
+
+  /**
+   * Stores, then publishes: the message reaches sockets only once it is committed. A repeated
+   * client_msg_id publishes nothing and returns the original. Access is the caller's job.
+   */
+  async function store(
+    orgId: string,
+    groupId: string,
+    author: Author,
+    input: { content: string; clientMsgId: string | null },
+    source: 'ws' | 'http',
+  ): Promise<Stored | undefined> {
+    const started = performance.now();
+    const result = await repo.insertMessage(db, orgId, groupId, {
+      id: randomUUID(),
+      userId: author.userId,
+      username: author.username,
+      clientId: author.clientId,
+      clientMsgId: input.clientMsgId,
+      content: input.content,
+      createdAt: new Date(),
+    });
+    metrics.storeLatency.observe((performance.now() - started) / 1000);
+    if (!result) return undefined;
+    const message = toMessage(result.row);
+    const text = JSON.stringify(message);
+    if (result.created) {
+      metrics.messagesIn.inc({ source });
+      hub.publish(channels.group(orgId, groupId), text, message.seq);
+    }
+    return { message, text, created: result.created };
+  }
+
+  const gapSource = messageGapSource(db, deps.retentionMs);
+
+  return {
+    checkContent,
+    store,
+    gapSource,
+    notBefore,
+
+    /** Group broadcast over HTTP: stored and delivered exactly like a socket message. */
+    async postToGroup(
+      p: Principal,
+      orgId: string,
+      groupId: string,
+      body: { content: string; client_id?: string; client_msg_id?: string },
+    ): Promise<Stored> {
+      await groups.joinableGroup(p, orgId, groupId);
+      const bad = checkContent(body.content);
+      if (bad) throw bad;
+      const stored = await store(
+        orgId,
+        groupId,
+        { ...authorOf(p), clientId: body.client_id ?? null },
+        { content: body.content, clientMsgId: body.client_msg_id ?? null },
+        'http',
+      );
+      if (!stored) throw new AppError('not_found', 'group not found');
+      return stored;
+    },
+
+    /** Org announcement: stored, then sent to every socket of the org on every node. */
+    async postToOrg(p: Principal, orgId: string, content: string): Promise<Broadcast> {
+      assertOrgAdmin(p, orgId);
+      const bad = checkContent(content);
+      if (bad) throw bad;
+      let row: repo.BroadcastRow;
+      try {
+        row = await repo.insertBroadcast(db, orgId, {
+          id: randomUUID(),
+          ...authorOf(p),
+          content,
+          createdAt: new Date(),
+        });
+      } catch (err) {
+        // Only the operator can name an org that does not exist (the foreign key refuses it).
+        if (pgErrorCode(err) === '23503') {
+          throw new AppError('not_found', 'org not found');
+        }
+        throw err;
+      }
+      const event = toBroadcast(row);
+      metrics.messagesIn.inc({ source: 'broadcast' });
+      hub.publish(channels.org(orgId), JSON.stringify(event));
+      return event;
+    },
+
+    async listBroadcasts(p: Principal, orgId: string, limit?: number): Promise<Broadcast[]> {
+      assertOrgMember(p, orgId);
+      const rows = await repo.listBroadcasts(db, orgId, {
+        notBefore: notBefore(),
+        limit: clampLimit(limit),
+      });
+      return rows.map(toBroadcast);
+    },
+
+    async newest(orgId: string, groupId: string, q: { limit?: number; before_seq?: number }) {
+      const rows = await repo.listNewest(db, orgId, groupId, {
+        notBefore: notBefore(),
+        limit: clampLimit(q.limit),
+        beforeSeq: q.before_seq,
+      });
+      return rows.map(toMessage);
+    },
+
+    async after(
+      orgId: string,
+      groupId: string,
+      q: { after?: number; after_seq?: number; limit?: number },
+    ) {
+      if (q.after === undefined && q.after_seq === undefined) {
+        throw badRequest('query.after or query.after_seq is required');
+      }
+      const rows = await repo.listAscending(db, orgId, groupId, {
+        notBefore: notBefore(),
+        limit: clampLimit(q.limit),
+        afterSeq: q.after_seq,
+        createdAfter: q.after !== undefined ? fromUnix('after', q.after) : undefined,
+      });
+      return rows.map(toMessage);
+    },
+
+    async between(
+      orgId: string,
+      groupId: string,
+      q: { start: number; end: number; limit?: number },
+    ) {
+      if (q.end < q.start) throw badRequest('query.end must not be before query.start');
+      const rows = await repo.listAscending(db, orgId, groupId, {
+        notBefore: notBefore(),
+        limit: clampLimit(q.limit),
+        createdFrom: fromUnix('start', q.start),
+        // Inclusive to the end of that second, as unix seconds have no milliseconds.
+        createdTo: new Date(fromUnix('end', q.end).getTime() + (Number.isInteger(q.end) ? 999 : 0)),
+      });
+      return rows.map(toMessage);
+    },
+
+    count: (orgId: string, groupId: string) => repo.countMessages(db, orgId, groupId, notBefore()),
+
+    /** Pages of the replay a resuming socket gets: seq > afterSeq, oldest first. */
+    replayPage: (orgId: string, groupId: string, afterSeq: number, limit: number) =>
+      gapSource.framesAfter(orgId, groupId, afterSeq, limit),
+
+    lastSeq: (orgId: string, groupId: string) => repo.lastSeqOf(db, orgId, groupId),
+  };
+}
+
+export type MessageService = ReturnType<typeof createMessageService>;

@@ -1,0 +1,104 @@
+import { Type, type Static } from 'typebox';
+import { Nullable, Slug, Timestamp, Uuid } from './common.js';
+
+/** A stored group message exactly as sockets receive it and history routes return it. */
+export const Message = Type.Object(
+  {
+    type: Type.Literal('message'),
+    id: Uuid('message id'),
+    seq: Type.Integer({ description: 'position in the group; grows by exactly 1 per message' }),
+    org_id: Slug('org id'),
+    group_id: Slug('group id'),
+    user_id: Nullable(Uuid('author; null when the operator wrote it')),
+    username: Type.String({ description: 'author name; "operator" for the operator' }),
+    client_id: Nullable(Type.String({ description: 'the connection label of the sender' })),
+    client_msg_id: Nullable(Type.String({ description: 'the sender’s idempotency key' })),
+    content: Type.String(),
+    timestamp: Timestamp(),
+  },
+  { $id: 'Message' },
+);
+export type Message = Static<typeof Message>;
+
+/** An org-wide announcement, as sockets receive it and `GET /orgs/{orgId}/broadcasts` returns it. */
+export const Broadcast = Type.Object(
+  {
+    type: Type.Literal('broadcast'),
+    id: Uuid('broadcast id'),
+    org_id: Slug('org id'),
+    user_id: Nullable(Uuid('author; null when the operator wrote it')),
+    username: Type.String(),
+    content: Type.String(),
+    timestamp: Timestamp(),
+  },
+  { $id: 'Broadcast' },
+);
+export type Broadcast = Static<typeof Broadcast>;
+
+/** An error frame on the group socket; the connection stays open. */
+export interface ErrorFrame {
+  type: 'error';
+  code: 'bad_request' | 'payload_too_large' | 'rate_limited' | 'unavailable';
+  message: string;
+  client_msg_id: string | null;
+}
+
+export const CLIENT_MSG_ID_MAX = 64;
+export const CLIENT_ID_MAX = 128;
+
+const Limit = Type.Optional(
+  Type.Integer({ description: 'default 50; clamped to 1..1000', examples: [50] }),
+);
+
+export const MessagePage = Type.Object({
+  messages: Type.Array(Type.Ref('Message')),
+  count: Type.Integer({ description: 'number of messages in this response' }),
+});
+
+export const ListMessagesQuery = Type.Object({
+  limit: Limit,
+  before_seq: Type.Optional(Type.Integer({ description: 'only messages with a smaller seq' })),
+});
+export const MessagesAfterQuery = Type.Object({
+  after: Type.Optional(Type.Number({ description: 'unix seconds, exclusive' })),
+  after_seq: Type.Optional(Type.Integer({ description: 'seq, exclusive' })),
+  limit: Limit,
+});
+export const MessagesBetweenQuery = Type.Object({
+  start: Type.Number({ description: 'unix seconds, inclusive' }),
+  end: Type.Number({ description: 'unix seconds, inclusive' }),
+  limit: Limit,
+});
+
+export const GroupBroadcastBody = Type.Object(
+  {
+    content: Type.String({ description: 'non-empty, at most MAX_MESSAGE_CHARS characters' }),
+    client_id: Type.Optional(Type.String({ maxLength: CLIENT_ID_MAX })),
+    client_msg_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: CLIENT_MSG_ID_MAX,
+        description: 'idempotency key: a retry with the same key stores nothing new',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const OrgBroadcastBody = Type.Object(
+  { content: Type.String({ description: 'non-empty, at most MAX_MESSAGE_CHARS characters' }) },
+  { additionalProperties: false },
+);
+
+export const GroupBroadcastResponse = Type.Object({
+  status: Type.String({ description: '"sent", or "duplicate" for a repeated client_msg_id' }),
+  message: Type.Ref('Message'),
+});
+export const OrgBroadcastResponse = Type.Object({
+  status: Type.String({ description: '"sent"' }),
+  message: Type.Ref('Broadcast'),
+});
+export const BroadcastPage = Type.Object({
+  broadcasts: Type.Array(Type.Ref('Broadcast')),
+  count: Type.Integer(),
+});
+export const ListBroadcastsQuery = Type.Object({ limit: Limit });

@@ -1,0 +1,255 @@
+import type { Broker, BrokerMessage } from './broker.js';
+import { parseChannel } from './channels.js';
+
+/** A frame encoded once per broadcast: the JSON text, its UTF-8 bytes, and a group seq. */
+export interface Frame {
+  readonly text: string;
+  readonly data: Buffer;
+  readonly seq: number | undefined;
+}
+
+export const makeFrame = (text: string, seq?: number): Frame => ({
+  text,
+  data: Buffer.from(text),
+  seq,
+});
+
+/**
+ * A local socket as the hub sees it. `deliver` is synchronous, never throws and returns the
+ * bytes it wrote (0 when it dropped the frame: a duplicate, a socket catching up or closing).
+ */
+export interface Subscriber {
+  deliver(frame: Frame): number;
+}
+
+/** Where gap fills read from: group messages with seq > afterSeq, oldest first, encoded. */
+export interface GapSource {
+  framesAfter(orgId: string, groupId: string, afterSeq: number, limit: number): Promise<Frame[]>;
+}
+
+export interface HubOptions {
+  broker: Broker;
+  store: GapSource;
+  /** How long a gap may stay open before it is filled from the store. */
+  gapWaitMs?: number;
+  onDelivered?(frames: number, bytes: number): void;
+  onGapFill?(): void;
+  onError?(err: unknown, what: string): void;
+}
+
+interface GroupOrder {
+  orgId: string;
+  groupId: string;
+  /** The last seq handed to subscribers; undefined until a socket tells the hub where to start. */
+  lastSeq: number | undefined;
+  /** Frames that arrived ahead of a gap, by seq. */
+  pending: Map<number, Frame>;
+  timer: NodeJS.Timeout | undefined;
+  filling: boolean;
+}
+
+interface Channel {
+  subs: Set<Subscriber>;
+  order: GroupOrder | undefined;
+}
+
+const FILL_PAGE = 500;
+/** Past this many frames held behind a gap, the hub stops waiting and fills now. */
+const MAX_PENDING = 10_000;
+
+/**
+ * This node's sockets by channel, and the per-group ordering in front of them.
+ *
+ * Guarantees: every subscriber of a group channel receives that group's frames in `seq` order
+ * with no gap and no duplicate (a frame that arrives ahead of a missing seq waits
+ * `gapWaitMs`, then the missing ones are read from the store); each frame is encoded once and
+ * handed to every subscriber synchronously. The node holds a broker subscription on a channel
+ * exactly while it has a local subscriber on it. Nothing here is O(number of channels)
+ * except the resync after a broker reconnection.
+ */
+export class Hub {
+  private readonly channels = new Map<string, Channel>();
+  private readonly gapWaitMs: number;
+  private closed = false;
+
+  constructor(private readonly opts: HubOptions) {
+    this.gapWaitMs = opts.gapWaitMs ?? 150;
+    opts.broker.onMessage((msg) => this.receive(msg));
+    opts.broker.onResync(() => this.resync());
+  }
+
+  join(channel: string, sub: Subscriber): void {
+    let ch = this.channels.get(channel);
+    if (!ch) {
+      const parsed = parseChannel(channel);
+      ch = {
+        subs: new Set(),
+        order:
+          parsed?.kind === 'group'
+            ? {
+                orgId: parsed.orgId,
+                groupId: parsed.groupId,
+                lastSeq: undefined,
+                pending: new Map(),
+                timer: undefined,
+                filling: false,
+              }
+            : undefined,
+      };
+      this.channels.set(channel, ch);
+      this.opts.broker.subscribe(channel).catch((err) => this.opts.onError?.(err, 'subscribe'));
+    }
+    ch.subs.add(sub);
+  }
+
+  leave(channel: string, sub: Subscriber): void {
+    const ch = this.channels.get(channel);
+    if (!ch || !ch.subs.delete(sub) || ch.subs.size > 0) return;
+    if (ch.order?.timer) clearTimeout(ch.order.timer);
+    this.channels.delete(channel);
+    this.opts.broker.unsubscribe(channel).catch((err) => this.opts.onError?.(err, 'unsubscribe'));
+  }
+
+  /**
+   * Tells the hub the seq a group's subscribers already hold, when it does not know yet
+   * (the first socket on the group, after its replay). Frames held meanwhile are released.
+   */
+  seed(channel: string, seq: number): void {
+    const order = this.channels.get(channel)?.order;
+    if (!order || order.lastSeq !== undefined) return;
+    order.lastSeq = seq;
+    this.drain(this.channels.get(channel)!, order);
+  }
+
+  /** Delivers to this node's subscribers and hands the frame to the broker for the others. */
+  publish(channel: string, text: string, seq?: number): void {
+    const msg: BrokerMessage =
+      seq === undefined ? { channel, frame: text } : { channel, frame: text, seq };
+    this.receive(msg);
+    if (this.closed) return;
+    // At most once across nodes: a broker that is down means local delivery only.
+    this.opts.broker.publish(msg).catch((err) => this.opts.onError?.(err, 'publish'));
+  }
+
+  /** A frame from this node or from the broker. */
+  receive(msg: BrokerMessage): void {
+    const ch = this.channels.get(msg.channel);
+    if (!ch) return;
+    const frame = makeFrame(msg.frame, msg.seq);
+    const order = ch.order;
+    if (!order || frame.seq === undefined) {
+      this.deliverAll(ch, frame);
+      return;
+    }
+    if (order.lastSeq !== undefined && frame.seq === order.lastSeq + 1 && !order.filling) {
+      order.lastSeq = frame.seq;
+      this.deliverAll(ch, frame);
+      if (order.pending.size) this.drain(ch, order);
+      return;
+    }
+    if (order.lastSeq !== undefined && frame.seq <= order.lastSeq) return; // already delivered
+    order.pending.set(frame.seq, frame);
+    if (order.lastSeq === undefined) return; // waiting for seed()
+    if (order.pending.size > MAX_PENDING) void this.fill(msg.channel, ch, order);
+    else this.armGapTimer(msg.channel, ch, order);
+  }
+
+  /** How many local subscribers a channel has (tests, metrics). */
+  subscribers(channel: string): number {
+    return this.channels.get(channel)?.subs.size ?? 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const ch of this.channels.values()) if (ch.order?.timer) clearTimeout(ch.order.timer);
+    this.channels.clear();
+  }
+
+  private deliverAll(ch: Channel, frame: Frame): void {
+    let n = 0;
+    let bytes = 0;
+    for (const sub of ch.subs) {
+      const b = sub.deliver(frame);
+      if (b > 0) {
+        n++;
+        bytes += b;
+      }
+    }
+    if (n) this.opts.onDelivered?.(n, bytes);
+  }
+
+  /** Releases the frames that follow lastSeq without a hole. */
+  private drain(ch: Channel, order: GroupOrder): void {
+    if (order.lastSeq === undefined || order.filling) return;
+    for (const seq of order.pending.keys()) if (seq <= order.lastSeq) order.pending.delete(seq);
+    let next = order.pending.get(order.lastSeq + 1);
+    while (next) {
+      order.pending.delete(next.seq!);
+      order.lastSeq = next.seq!;
+      this.deliverAll(ch, next);
+      next = order.pending.get(order.lastSeq + 1);
+    }
+    if (order.pending.size === 0 && order.timer) {
+      clearTimeout(order.timer);
+      order.timer = undefined;
+    }
+  }
+
+  private armGapTimer(channel: string, ch: Channel, order: GroupOrder): void {
+    if (order.timer || order.filling) return;
+    order.timer = setTimeout(() => {
+      order.timer = undefined;
+      void this.fill(channel, ch, order);
+    }, this.gapWaitMs);
+    order.timer.unref();
+  }
+
+  /**
+   * Reads the missing seqs from the store (the truth: committed seqs have no holes, since a
+   * seq is taken under the group's row lock) and delivers them in order, then what waited.
+   */
+  private async fill(channel: string, ch: Channel, order: GroupOrder): Promise<void> {
+    if (order.filling || order.lastSeq === undefined) return;
+    if (order.timer) clearTimeout(order.timer);
+    order.timer = undefined;
+    order.filling = true;
+    this.opts.onGapFill?.();
+    try {
+      for (;;) {
+        const frames = await this.opts.store.framesAfter(
+          order.orgId,
+          order.groupId,
+          order.lastSeq,
+          FILL_PAGE,
+        );
+        if (this.channels.get(channel) !== ch) return; // everyone left meanwhile
+        for (const f of frames) {
+          if (f.seq === undefined || f.seq <= order.lastSeq) continue;
+          order.lastSeq = f.seq;
+          order.pending.delete(f.seq);
+          this.deliverAll(ch, f);
+        }
+        const firstWaiting = Math.min(...order.pending.keys());
+        if (frames.length < FILL_PAGE || !(order.lastSeq + 1 < firstWaiting)) break;
+      }
+      // What the store no longer has (purged by retention) is skipped rather than awaited.
+      if (order.pending.size && !order.pending.has(order.lastSeq + 1)) {
+        order.lastSeq = Math.min(...order.pending.keys()) - 1;
+      }
+    } catch (err) {
+      this.opts.onError?.(err, 'gap fill');
+    } finally {
+      order.filling = false;
+    }
+    if (this.channels.get(channel) !== ch) return;
+    this.drain(ch, order);
+    if (order.pending.size) this.armGapTimer(channel, ch, order);
+  }
+
+  /** After a broker reconnection anything may have been missed: catch every group up. */
+  private resync(): void {
+    for (const [name, ch] of this.channels) {
+      if (ch.order && ch.order.lastSeq !== undefined) void this.fill(name, ch, ch.order);
+    }
+  }
+}
