@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, errorBody, unavailable, type ErrorCode } from '../errors.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { describeValidationError } from './validation.js';
@@ -19,7 +19,11 @@ export function installErrorHandler(app: FastifyInstance) {
     } else if ('validation' in err && err.validation?.length) {
       appErr = new AppError(
         'bad_request',
-        describeValidationError(err.validationContext ?? 'body', err.validation[0]!),
+        describeValidationError(
+          // Clients know it as the query; Fastify calls it the querystring.
+          err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'body'),
+          err.validation[0]!,
+        ),
       );
     } else if (isDatabaseUnavailable(err)) {
       request.log.warn({ err }, 'database unavailable');
@@ -51,6 +55,22 @@ export function installErrorHandler(app: FastifyInstance) {
       code: 'not_found',
     });
   });
+}
+
+/**
+ * Errors the router raises before any route runs (a path that does not decode, a path segment
+ * longer than the router allows): a malformed id in a path is a 404 like any unknown id.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.status(404).send({
+      error: `no resource at ${request.url.split('?')[0]!.slice(0, 200)}`,
+      code: 'not_found',
+    });
+    return;
+  }
+  request.log.error({ err }, 'router error');
+  void reply.status(500).send({ error: 'internal server error', code: 'internal' });
 }
 
 function clientMessage(err: FastifyError): string {

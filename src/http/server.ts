@@ -8,10 +8,12 @@ import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import { ErrorResponse } from '../protocol/common.js';
 import type { Metrics } from '../modules/ops/metrics.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrors, installErrorHandler } from './error-handler.js';
+import { installTextGuard } from './text-guard.js';
 import { createValidators } from './validation.js';
 import { Group, Org } from '../protocol/orgs.js';
 import { User } from '../protocol/users.js';
+import { Task } from '../protocol/tasks.js';
 
 /** Removes credentials from a URL before it is logged (browsers put tokens in the query). */
 export function redactUrl(url: string): string {
@@ -62,17 +64,19 @@ export async function createHttpServer(opts: {
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    frameworkErrors,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const validators = createValidators();
   app.setValidatorCompiler(validators.compiler);
-  for (const s of [ErrorResponse, Org, Group, User]) {
+  for (const s of [ErrorResponse, Org, Group, User, Task]) {
     validators.addSchema(s);
     app.addSchema(s);
   }
   installErrorHandler(app);
+  installTextGuard(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -65,13 +65,14 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
       const group = await joinableGroup(p, orgId, groupId);
       if (group.kind === 'dm')
         throw forbidden('the members of a direct conversation cannot change');
+      // Ids first, permission second: another org's user is 404 whoever asks.
+      if (!(await findUser(db, orgId, userId))) throw notFound('user');
       if (!isOrgAdmin(p, orgId)) {
         const caller = p.kind === 'user' ? p.id : '';
         if (!group.private || !(await repo.isGroupMember(db, orgId, groupId, caller))) {
           throw forbidden('only an admin or a member of this private group may change its members');
         }
       }
-      if (!(await findUser(db, orgId, userId))) throw notFound('user');
       if (present) {
         await repo.addGroupMember(db, orgId, groupId, userId);
       } else if (await repo.removeGroupMember(db, orgId, groupId, userId)) {

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { orgs, type OrgRow } from '../../db/schema.js';
 import { conflict } from '../../errors.js';
+import { isSlug } from '../../shared/ids.js';
 
 export async function insertOrg(db: Db, org: { id: string; name: string }): Promise<OrgRow> {
   try {
@@ -15,6 +16,7 @@ export async function insertOrg(db: Db, org: { id: string; name: string }): Prom
 }
 
 export async function findOrg(db: Db, orgId: string): Promise<OrgRow | undefined> {
+  if (!isSlug(orgId)) return undefined; // a malformed id names no org
   const [row] = await db.select().from(orgs).where(eq(orgs.id, orgId)).limit(1);
   return row;
 }

@@ -89,9 +89,11 @@ export function createUserService(db: Db, events: UserEvents = {}) {
     async searchByUsername(
       p: Principal,
       username: string,
-      orgIdForOperator?: string,
+      orgIdInQuery?: string,
     ): Promise<UserRow> {
-      const orgId = p.kind === 'operator' ? orgIdForOperator : p.orgId;
+      // The operator names the org; a user may repeat their own, and another org is 404.
+      if (p.kind === 'user' && orgIdInQuery !== undefined) assertOrgMember(p, orgIdInQuery);
+      const orgId = p.kind === 'operator' ? orgIdInQuery : p.orgId;
       if (!orgId) throw notFound('user');
       const user = await repo.findUserByLogin(db, orgId, { username });
       if (!user) throw notFound('user');
