@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { orghubTarget, startBaseline, type Ctx, type Target } from '../lib/context.js';
+import { rssKiB } from '../lib/procs.js';
+import type { System } from '../lib/table.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The open-file limit children inherit; each socket is one descriptor on each side. */
+function fileLimit(): number {
+  const r = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return r.stdout.trim() === 'unlimited' ? Infinity : n;
+}
+
+/**
+ * Idle sockets: server RSS growth per connected, silent socket. Each server is restarted first
+ * so the baseline is a fresh heap, then warmed with one socket so code loading is not counted.
+ */
+export async function runIdle(ctx: Ctx): Promise<void> {
+  let n = ctx.quick ? 1_000 : 10_000;
+  const limit = fileLimit();
+  if (limit < n + 500) {
+    ctx.log(`idle: ulimit -n is ${limit}; measuring ${limit - 500} sockets instead of ${n}`);
+    n = limit - 500;
+  }
+  const settleMs = ctx.quick ? 500 : 3_000;
+  const values: Partial<Record<System, number | string>> = {};
+  const notes: string[] = [];
+  const targets: Array<() => Promise<Target>> = [
+    () => startBaseline('ws'),
+    () => startBaseline('sio'),
+    () => orghubTarget(ctx, 'idle'),
+  ];
+  for (const make of targets) {
+    const t = await make();
+    try {
+      await t.restart();
+      ctx.log(`idle: ${t.system}, ${n.toLocaleString('en-US')} sockets`);
+      const warm = await t.prepare(1, 0);
+      await ctx.gen.connect(t.wire, warm);
+      await sleep(settleMs);
+      const before = rssKiB(t.pid());
+      const specs = await t.prepare(n, 0);
+      const c = await ctx.gen.connect(t.wire, [...warm, ...specs], 120_000);
+      await sleep(settleMs);
+      const after = rssKiB(t.pid());
+      const connected = c.connected - 1;
+      if (c.failed > 0) throw new Error(`${c.failed} sockets failed to connect: ${c.firstError}`);
+      const perSocket = (after - before) / Math.max(1, connected);
+      values[t.system] = perSocket;
+      notes.push(`${t.system}: ${(before / 1024).toFixed(0)}→${(after / 1024).toFixed(0)} MiB`);
+      ctx.log(
+        `  ${t.system}: RSS ${before} → ${after} KiB over ${connected} sockets = ${perSocket.toFixed(2)} KiB/socket (connect ${(c.ms / 1000).toFixed(1)} s)`,
+      );
+    } catch (err) {
+      ctx.log(`  ${t.system}: ${(err as Error).message}`);
+      values[t.system] = 'failed';
+    } finally {
+      await ctx.gen.closeAll().catch(() => {});
+      await t.stop();
+    }
+  }
+  ctx.add({
+    scenario: `idle ${n.toLocaleString('en-US')} sockets`,
+    measure: 'server RSS KiB per socket',
+    better: 'lower',
+    values,
+    note: notes.join('; '),
+  });
+}

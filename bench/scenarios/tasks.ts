@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Ctx } from '../lib/context.js';
+
+const TASK_BENCH = path.resolve('bench/tasks.ts');
+
+/** What `bench/tasks.ts` may return from `runTaskBench`: one row per measure. */
+interface TaskRow {
+  measure: string;
+  value: number;
+  note?: string;
+}
+
+function isRows(v: unknown): v is TaskRow[] {
+  return (
+    Array.isArray(v) &&
+    v.every((r) => typeof r === 'object' && r !== null && 'measure' in r && 'value' in r)
+  );
+}
+
+/**
+ * Tasks at 100,000 rows belong to the tasks module: when `bench/tasks.ts` exports
+ * `runTaskBench({ quick, log, base, adminToken })` it runs here against the PGlite node.
+ */
+export async function runTasks(ctx: Ctx): Promise<void> {
+  if (!existsSync(TASK_BENCH)) {
+    ctx.log('tasks: not available (bench/tasks.ts does not exist)');
+    ctx.add({
+      scenario: 'tasks',
+      measure: 'not available',
+      values: {},
+      note: 'bench/tasks.ts does not exist',
+    });
+    return;
+  }
+  const mod = (await import(pathToFileURL(TASK_BENCH).href)) as { runTaskBench?: unknown };
+  if (typeof mod.runTaskBench !== 'function') {
+    ctx.log('tasks: bench/tasks.ts exports no runTaskBench');
+    return;
+  }
+  const f = await ctx.orghub();
+  const rows: unknown = await mod.runTaskBench({
+    quick: ctx.quick,
+    log: (m: string) => ctx.log(`  ${m}`),
+    base: f.base(),
+    adminToken: f.adminToken,
+  });
+  if (isRows(rows)) {
+    for (const r of rows) {
+      ctx.add({
+        scenario: 'tasks',
+        measure: r.measure,
+        values: { OrgHub: r.value },
+        ...(r.note && { note: r.note }),
+      });
+    }
+  }
+}
