@@ -24,10 +24,10 @@ import { createMessageService, messageGapSource } from './modules/messages/messa
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
 import type { EventSink } from './realtime/events.js';
-import { MemoryBroker, type MemoryBus } from './realtime/broker-memory.js';
+import type { MemoryBus } from './realtime/broker-memory.js';
+import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
 import type { Broker } from './realtime/broker.js';
 import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
-import { memoryLimiters } from './shared/rate-limit.js';
 
 export interface AppOptions {
   config: Config;
@@ -79,6 +79,18 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     })) as unknown as Api;
     cleanups.push(() => http.close());
 
+    // Fan-out, presence, the socket cap and rate limits: in memory, or shared over Redis
+    // (connected first: a wrong REDIS_URL fails the start at once).
+    const backend = config.redisUrl
+      ? await redisBackend({
+          redisUrl: config.redisUrl,
+          cluster: clusterName(config.databaseUrl, config.dataDir),
+          log: http.log,
+        })
+      : memoryBackend(opts.memoryBus);
+    cleanups.push(() => backend.close());
+    const broker: Broker = backend.broker;
+
     const database = config.databaseUrl
       ? await openPostgres(config.databaseUrl, {
           poolSize: config.dbPoolSize,
@@ -88,9 +100,6 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       : await openPglite(path.join(config.dataDir, 'pg'));
     cleanups.push(() => database.close());
     const db = database.db;
-
-    const broker: Broker = new MemoryBroker(opts.memoryBus);
-    cleanups.push(() => broker.close());
 
     const tokens = createTokenService({
       jwtSecret: secrets.jwtSecret,
@@ -104,7 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       db,
       tokens,
       refreshTtlSec: config.refreshTokenTtlSec,
-      limiters: memoryLimiters,
+      limiters: backend.limiters,
       signupOpen: config.signup === 'open',
     });
     const users = createUserService(db);
@@ -137,7 +146,11 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     });
     cleanups.push(() => purge.stop());
 
-    registerOpsRoutes(http, { database: () => database.ping() }, metrics);
+    registerOpsRoutes(
+      http,
+      { database: () => database.ping(), ...(backend.check && { broker: backend.check }) },
+      metrics,
+    );
     registerAuthRoutes(http, db, auth);
     registerOrgRoutes(http, db, groups);
     registerUserRoutes(http, users);
