@@ -17,6 +17,10 @@ import { createMetrics, type Metrics } from './modules/ops/metrics.js';
 import { registerOpsRoutes } from './modules/ops/ops.routes.js';
 import { registerOrgRoutes } from './modules/orgs/orgs.routes.js';
 import { registerUserRoutes } from './modules/users/users.routes.js';
+import { registerNotificationRoutes } from './modules/notifications/notifications.routes.js';
+import { createReminderScheduler } from './modules/tasks/reminder-scheduler.js';
+import { registerTaskRoutes } from './modules/tasks/tasks.routes.js';
+import { createTaskService } from './modules/tasks/tasks.service.js';
 import { createUserService } from './modules/users/users.service.js';
 import { startPurgeJob } from './modules/messages/messages.purge.js';
 import { registerMessageRoutes } from './modules/messages/messages.routes.js';
@@ -37,6 +41,8 @@ export interface AppOptions {
   memoryBus?: MemoryBus;
   /** Process-wide metrics (event loop, memory): on for the real server, off in tests. */
   defaultMetrics?: boolean;
+  /** How often due reminders are claimed (ms); tests shorten it. Default 1000. */
+  reminderIntervalMs?: number;
 }
 
 export interface OrgHubApp {
@@ -156,6 +162,17 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     registerUserRoutes(http, users);
     registerMessageRoutes(http, messages, groups);
 
+    // Task events and reminders reach the task user's sockets through the realtime sink.
+    registerTaskRoutes(http, createTaskService({ db, events }));
+    registerNotificationRoutes(http, db);
+    const reminders = createReminderScheduler({
+      db,
+      events,
+      intervalMs: opts.reminderIntervalMs ?? 1000,
+      onError: (err) => http.log.warn({ err }, 'reminder run failed'),
+    });
+    cleanups.push(() => reminders.stop());
+
     if (existsSync(path.join(WEB_DIST, 'index.html'))) {
       await http.register(fastifyStatic, { root: WEB_DIST, wildcard: false });
       // Client-side routes of the single-page app fall back to index.html.
@@ -165,6 +182,8 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     }
 
     await http.ready();
+    // The first run fires reminders that came due while no server was running.
+    reminders.start();
 
     let closing: Promise<void> | undefined;
     return {
