@@ -129,21 +129,28 @@ export function loadConfig(env: Env = process.env): Config {
   if (signup !== 'open' && signup !== 'closed') {
     throw new ConfigError('SIGNUP', 'must be "open" or "closed"');
   }
+  // Browsers send `Origin` without a trailing slash; stored the same way so they compare equal.
   const allowedOrigins = (get('ALLOWED_ORIGINS') ?? '')
     .split(',')
     .map((o) => o.trim())
-    .filter(Boolean);
-  for (const origin of allowedOrigins) {
-    if (origin === '*') continue;
-    try {
-      const u = new URL(origin);
-      if (u.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
-    } catch {
-      throw new ConfigError(
-        'ALLOWED_ORIGINS',
-        `"${origin}" is not an origin like https://app.example.com`,
-      );
-    }
+    .filter(Boolean)
+    .map((origin) => {
+      if (origin === '*') return origin;
+      try {
+        const u = new URL(origin);
+        if (u.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
+        return u.origin;
+      } catch {
+        throw new ConfigError(
+          'ALLOWED_ORIGINS',
+          `"${origin}" is not an origin like https://app.example.com`,
+        );
+      }
+    });
+  const host = get('HOST') ?? '0.0.0.0';
+  // A host name or an IPv4/IPv6 address; not a URL.
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*)$/.test(host)) {
+    throw new ConfigError('HOST', `"${host}" is not a host name or IP address`);
   }
   const databaseUrl = get('DATABASE_URL');
   const redisUrl = get('REDIS_URL');
@@ -153,7 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     port: parseInteger('PORT', get('PORT') ?? '8080', 0, 65535),
-    host: get('HOST') ?? '0.0.0.0',
+    host,
     databaseUrl: databaseUrl && parseUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']),
     redisUrl: redisUrl && parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']),
     dataDir: path.resolve(get('DATA_DIR') ?? './data'),
