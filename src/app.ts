@@ -27,6 +27,7 @@ import { registerMessageRoutes } from './modules/messages/messages.routes.js';
 import { createMessageService, messageGapSource } from './modules/messages/messages.service.js';
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
+import { createGateway } from './ws/gateway.js';
 import type { EventSink } from './realtime/events.js';
 import type { MemoryBus } from './realtime/broker-memory.js';
 import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
@@ -123,7 +124,10 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       signupOpen: config.signup === 'open',
     });
     const users = createUserService(db);
-    const groups = createGroupService(db);
+    const groups = createGroupService(db, {
+      // Losing access to a private group ends the sockets on it at once.
+      memberRemoved: (orgId, groupId, userId) => gateway.kick(orgId, groupId, userId),
+    });
 
     // Realtime: this node's sockets by channel; the broker carries frames to other nodes.
     const hub = new Hub({
@@ -161,6 +165,20 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     registerOrgRoutes(http, db, groups);
     registerUserRoutes(http, users);
     registerMessageRoutes(http, messages, groups);
+    // The group socket. Cleanups run in reverse, so its close (1001 to every socket) runs
+    // before the HTTP server's.
+    const gateway = createGateway({
+      server: http.server,
+      config,
+      authenticator,
+      groups,
+      messages,
+      hub,
+      quota: backend.sockets,
+      metrics,
+      log: http.log,
+    });
+    cleanups.push(() => gateway.close());
 
     // Task events and reminders reach the task user's sockets through the realtime sink.
     registerTaskRoutes(http, createTaskService({ db, events }));

@@ -1,0 +1,244 @@
+import type { WebSocket } from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import { isDatabaseUnavailable } from '../db/database.js';
+import type { Author, MessageService } from '../modules/messages/messages.service.js';
+import type { Metrics } from '../modules/ops/metrics.js';
+import type { Frame, Hub, Subscriber } from '../realtime/hub.js';
+import { PONG, errorFrame, parseClientFrame } from './frames.js';
+
+export interface ConnectionContext {
+  id: string;
+  orgId: string;
+  groupId: string;
+  /** Channels this socket listens on: the group first, then the org and (for a user) the user. */
+  groupChannel: string;
+  otherChannels: string[];
+  author: Author;
+  sinceSeq: number | undefined;
+}
+
+export interface ConnectionDeps {
+  hub: Hub;
+  messages: MessageService;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  rateLimit: number;
+  maxBacklogBytes: number;
+}
+
+// Text frames of bytes encoded once by the hub: ws only adds a header per socket.
+const SEND_OPTS = { binary: false, compress: false, fin: true } as const;
+const REPLAY_PAGE = 500;
+/** How long a socket closed for its backlog may take to take its close frame. */
+const BACKLOG_CLOSE_GRACE_MS = 5000;
+
+/**
+ * One group socket. Live group frames arrive through the hub already in seq order; while the
+ * socket is still replaying (`since_seq`) they are buffered, and the buffer is flushed once
+ * the replay has caught up, dropping what the replay already sent, so the client sees every
+ * seq once, in order, with no gap. Frames from one client are handled one at a time, so its
+ * messages are stored in the order it sent them.
+ */
+export class Connection implements Subscriber {
+  /** The last group seq written to this socket. */
+  private lastSeq = 0;
+  private catchingUp = true;
+  private buffer: Frame[] = [];
+  private bufferBytes = 0;
+  private closed = false;
+  private chain: Promise<void> = Promise.resolve();
+  private tokens: number;
+  private refilledAt = performance.now();
+  lastPingAt = 0;
+  awaitingPong = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly ctx: ConnectionContext,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.tokens = deps.rateLimit * 2;
+  }
+
+  /** Subscribes, replays what the client missed, then goes live. */
+  async start(): Promise<void> {
+    const { hub, messages } = this.deps;
+    const { orgId, groupId, groupChannel } = this.ctx;
+    hub.join(groupChannel, this);
+    for (const c of this.ctx.otherChannels) hub.join(c, this);
+    try {
+      const current = (await messages.lastSeq(orgId, groupId)) ?? 0;
+      const since = this.ctx.sinceSeq;
+      // A resume point past the end (another database, a typo) replays from the end.
+      this.lastSeq = since === undefined || since > current ? current : since;
+      await this.replay();
+      for (;;) {
+        if (this.closed) return;
+        hub.seed(groupChannel, this.lastSeq);
+        // Frames held while replaying are in seq order; a hole before the first one (the
+        // broker subscription was not yet active, say) is read from the store, then flushed.
+        while (this.buffer.length && this.buffer[0]!.seq! <= this.lastSeq) this.shift();
+        if (this.buffer.length && this.buffer[0]!.seq! > this.lastSeq + 1) {
+          await this.replay();
+          continue;
+        }
+        this.catchingUp = false;
+        const held = this.buffer;
+        this.buffer = [];
+        this.bufferBytes = 0;
+        for (const f of held) this.deliver(f);
+        return;
+      }
+    } catch (err) {
+      this.deps.log.warn({ err, orgId, groupId }, 'socket replay failed');
+      this.ws.close(1011, 'replay failed, reconnect');
+    }
+  }
+
+  private shift() {
+    this.bufferBytes -= this.buffer.shift()!.data.length;
+  }
+
+  /** Sends stored messages after lastSeq page by page, waiting for each page to drain. */
+  private async replay(): Promise<void> {
+    const { orgId, groupId } = this.ctx;
+    for (;;) {
+      const page = await this.deps.messages.replayPage(orgId, groupId, this.lastSeq, REPLAY_PAGE);
+      if (this.closed) return;
+      let bytes = 0;
+      const full = page.length === REPLAY_PAGE;
+      let sent: Promise<void> | undefined;
+      for (let i = 0; i < page.length; i++) {
+        const f = page[i]!;
+        this.lastSeq = f.seq!;
+        if (full && i === page.length - 1) {
+          // The next page is read once this one has left: a long replay never piles up.
+          sent = new Promise((resolve) => (bytes += this.write(f, () => resolve())));
+        } else {
+          bytes += this.write(f);
+        }
+      }
+      if (page.length) this.deps.metrics.deliveries.inc(page.length);
+      if (bytes) this.deps.metrics.bytesOut.inc(bytes);
+      if (!full) return;
+      await sent;
+    }
+  }
+
+  deliver(frame: Frame): number {
+    if (this.closed) return 0;
+    if (frame.seq !== undefined) {
+      if (this.catchingUp) {
+        this.buffer.push(frame);
+        this.bufferBytes += frame.data.length;
+        if (this.bufferBytes > this.deps.maxBacklogBytes) this.closeForBacklog();
+        return 0;
+      }
+      if (frame.seq <= this.lastSeq) return 0;
+      this.lastSeq = frame.seq;
+    }
+    return this.write(frame);
+  }
+
+  private write(frame: Frame, sent?: () => void): number {
+    if (this.closed) {
+      sent?.();
+      return 0;
+    }
+    this.ws.send(frame.data, SEND_OPTS, sent);
+    if (this.ws.bufferedAmount > this.deps.maxBacklogBytes) this.closeForBacklog();
+    return frame.data.length;
+  }
+
+  private sendText(text: string) {
+    if (!this.closed) this.ws.send(text);
+  }
+
+  /** A slow reader is cut off alone: it stops receiving at once and gets 1013. */
+  private closeForBacklog() {
+    if (this.closed) return;
+    this.deps.metrics.wsBacklogCloses.inc();
+    this.detach();
+    this.ws.close(1013, 'too far behind, reconnect with since_seq');
+    setTimeout(() => this.ws.terminate(), BACKLOG_CLOSE_GRACE_MS).unref();
+  }
+
+  /** Leaves every channel; called on close. Idempotent. */
+  detach() {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer = [];
+    this.deps.hub.leave(this.ctx.groupChannel, this);
+    for (const c of this.ctx.otherChannels) this.deps.hub.leave(c, this);
+  }
+
+  onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+    const cmd = parseClientFrame(data, isBinary);
+    if (cmd.kind === 'ping') return this.sendText(PONG);
+    if (cmd.kind === 'invalid')
+      return this.reject(cmd.error.code, cmd.error.message, cmd.error.client_msg_id);
+    const bad = this.deps.messages.checkContent(cmd.content);
+    if (bad) {
+      return this.reject(
+        bad.code === 'payload_too_large' ? 'payload_too_large' : 'bad_request',
+        bad.message,
+        cmd.clientMsgId,
+      );
+    }
+    if (!this.takeToken()) {
+      return this.reject('rate_limited', 'sending too fast, slow down', cmd.clientMsgId);
+    }
+    this.chain = this.chain.then(() => this.store(cmd.content, cmd.clientMsgId));
+  }
+
+  private reject(
+    code: Parameters<typeof errorFrame>[0],
+    message: string,
+    clientMsgId: string | null,
+  ) {
+    this.deps.metrics.messagesRejected.inc({ code });
+    this.sendText(errorFrame(code, message, clientMsgId));
+  }
+
+  private async store(content: string, clientMsgId: string | null) {
+    if (this.closed) return;
+    const { orgId, groupId } = this.ctx;
+    try {
+      const stored = await this.deps.messages.store(
+        orgId,
+        groupId,
+        this.ctx.author,
+        { content, clientMsgId },
+        'ws',
+      );
+      if (!stored) {
+        this.ws.close(1008, 'the group no longer exists');
+        return;
+      }
+      // A repeated client_msg_id: the original event again, to the sender only.
+      if (!stored.created) this.sendText(stored.text);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err))
+        this.deps.log.error({ err, orgId, groupId }, 'message store failed');
+      this.reject(
+        'unavailable',
+        'the message could not be stored, nothing was sent; retry',
+        clientMsgId,
+      );
+    }
+  }
+
+  /** Token bucket: `rateLimit` per second, bursts of twice that. */
+  private takeToken(): boolean {
+    const now = performance.now();
+    const cap = this.deps.rateLimit * 2;
+    this.tokens = Math.min(
+      cap,
+      this.tokens + ((now - this.refilledAt) / 1000) * this.deps.rateLimit,
+    );
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

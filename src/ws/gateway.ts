@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Config } from '../config.js';
+import { redactUrl } from '../http/server.js';
+import type { Authenticator } from '../modules/auth/authenticator.js';
+import type { GroupService } from '../modules/groups/groups.service.js';
+import type { MessageService } from '../modules/messages/messages.service.js';
+import type { Metrics } from '../modules/ops/metrics.js';
+import { channels } from '../realtime/channels.js';
+import type { Hub } from '../realtime/hub.js';
+import type { SocketQuota } from '../realtime/socket-quota.js';
+import { Connection } from './connection.js';
+import { authorize, refuse, UpgradeRefused } from './upgrade.js';
+
+export interface GatewayDeps {
+  server: Server;
+  config: Config;
+  authenticator: Authenticator;
+  groups: GroupService;
+  messages: MessageService;
+  hub: Hub;
+  quota: SocketQuota;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+}
+
+export interface Gateway {
+  /** Open sockets on this node. */
+  readonly size: number;
+  /** Closes the sockets of a user on a group (they lost access to it). */
+  kick(orgId: string, groupId: string, userId: string): void;
+  /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_WAIT_MS = 3000;
+
+/**
+ * The seed's group socket, `GET /ws/orgs/{orgId}/groups/{groupId}`, on the HTTP server's
+ * `upgrade` event. Every refusal (401, 404, 403, 429, 503) is an HTTP answer with the JSON
+ * error body, decided before any 101, so a refused client never holds a socket.
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, metrics, log, hub } = deps;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.wsMaxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  const open = new Set<Connection>();
+  let closing = false;
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    // Without a listener a client resetting the connection mid-check would crash the process.
+    socket.on('error', () => socket.destroy());
+    const connId = randomUUID();
+    let slot: { orgId: string; userId: string } | undefined;
+    try {
+      if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
+      const a = await authorize(req, deps);
+      if (a.principal.kind === 'user') {
+        slot = { orgId: a.orgId, userId: a.principal.id };
+        if (
+          !(await deps.quota.acquire(a.orgId, a.principal.id, connId, config.maxSocketsPerUser))
+        ) {
+          slot = undefined;
+          throw new UpgradeRefused(
+            'rate_limited',
+            `at most ${config.maxSocketsPerUser} sockets per user (MAX_SOCKETS_PER_USER)`,
+          );
+        }
+      }
+      if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
+      if (socket.destroyed) throw new UpgradeRefused('bad_request', 'client went away');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const p = a.principal;
+        const conn = new Connection(
+          ws,
+          {
+            id: connId,
+            orgId: a.orgId,
+            groupId: a.groupId,
+            groupChannel: channels.group(a.orgId, a.groupId),
+            otherChannels:
+              p.kind === 'user'
+                ? [channels.org(a.orgId), channels.user(a.orgId, p.id)]
+                : [channels.org(a.orgId)],
+            author:
+              p.kind === 'user'
+                ? { userId: p.id, username: p.username, clientId: a.clientId }
+                : { userId: null, username: 'operator', clientId: a.clientId },
+            sinceSeq: a.sinceSeq,
+          },
+          {
+            hub,
+            messages: deps.messages,
+            metrics,
+            log,
+            rateLimit: config.wsRateLimit,
+            maxBacklogBytes: config.wsMaxBacklogBytes,
+          },
+        );
+        const held = slot;
+        slot = undefined;
+        attach(
+          conn,
+          held ? () => void deps.quota.release(held.orgId, held.userId, connId) : () => {},
+        );
+      });
+    } catch (err) {
+      if (slot) void deps.quota.release(slot.orgId, slot.userId, connId);
+      const r = refuse(socket, err);
+      if (r.status >= 500 && !(err instanceof UpgradeRefused)) {
+        log.error({ err, url: redactUrl(req.url ?? '') }, 'socket upgrade failed');
+      } else {
+        log.debug({ url: redactUrl(req.url ?? ''), status: r.status }, 'socket upgrade refused');
+      }
+    }
+  }
+
+  function attach(conn: Connection, release: () => void) {
+    const { ws } = conn;
+    open.add(conn);
+    metrics.wsConnections.inc();
+    conn.lastPingAt = Date.now();
+    // Malformed frames (unmasked, bad UTF-8, reserved opcodes, oversized) surface here; ws
+    // then closes that socket with the matching code. Nothing else is affected.
+    ws.on('error', (err) => log.debug({ err: err.message, conn: conn.ctx.id }, 'socket error'));
+    ws.on('message', (data, isBinary) => {
+      conn.awaitingPong = false;
+      conn.onFrame(data as Buffer, isBinary);
+    });
+    ws.on('pong', () => {
+      conn.awaitingPong = false;
+    });
+    ws.on('close', (code) => {
+      open.delete(conn);
+      conn.detach();
+      release();
+      metrics.wsConnections.dec();
+      metrics.wsDisconnects.inc({ code: String(code) });
+    });
+    void conn.start();
+  }
+
+  // One timer for every socket: ping each every WS_PING_INTERVAL; a socket that has not
+  // answered WS_PONG_TIMEOUT after its ping is cut.
+  const tickMs = Math.max(
+    20,
+    Math.floor(Math.min(config.wsPingIntervalMs, config.wsPongTimeoutMs) / 4),
+  );
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const conn of open) {
+      if (conn.awaitingPong) {
+        if (now - conn.lastPingAt >= config.wsPongTimeoutMs) conn.ws.terminate();
+      } else if (now - conn.lastPingAt >= config.wsPingIntervalMs) {
+        conn.awaitingPong = true;
+        conn.lastPingAt = now;
+        conn.ws.ping();
+      }
+    }
+  }, tickMs);
+  heartbeat.unref();
+
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    void onUpgrade(req, socket, head);
+  deps.server.on('upgrade', listener);
+
+  return {
+    get size() {
+      return open.size;
+    },
+    kick(orgId, groupId, userId) {
+      for (const conn of open) {
+        const c = conn.ctx;
+        if (c.orgId === orgId && c.groupId === groupId && c.author.userId === userId) {
+          conn.ws.close(1008, 'no longer a member of this group');
+        }
+      }
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      const all = [...open];
+      await Promise.all(
+        all.map(
+          (conn) =>
+            new Promise<void>((resolve) => {
+              const ws: WebSocket = conn.ws;
+              if (ws.readyState === ws.CLOSED) return resolve();
+              const t = setTimeout(() => {
+                ws.terminate();
+                resolve();
+              }, SHUTDOWN_WAIT_MS);
+              ws.once('close', () => {
+                clearTimeout(t);
+                resolve();
+              });
+              conn.detach();
+              ws.close(1001, 'server shutting down');
+            }),
+        ),
+      );
+      deps.server.off('upgrade', listener);
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Config } from '../config.js';
+import { isDatabaseUnavailable } from '../db/database.js';
+import { AppError, type ErrorCode } from '../errors.js';
+import { bearerToken, type Authenticator } from '../modules/auth/authenticator.js';
+import type { Principal } from '../modules/auth/principal.js';
+import type { GroupService } from '../modules/groups/groups.service.js';
+import { CLIENT_ID_MAX } from '../protocol/messages.js';
+
+/** A refusal decided before the upgrade; answered as HTTP with the JSON error body. */
+export class UpgradeRefused extends AppError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+export interface Authorized {
+  principal: Principal;
+  orgId: string;
+  groupId: string;
+  clientId: string | null;
+  sinceSeq: number | undefined;
+}
+
+const PATH = /^\/ws\/orgs\/([^/]+)\/groups\/([^/]+)\/?$/;
+
+/** Browsers always send Origin; other clients usually do not, and pass. */
+function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes('*') || allowed.includes(origin.replace(/\/$/, ''))) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+const decode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Decides an upgrade: path, Origin (403), token (401), the group (404: unknown, another
+ * org's, or private and not the caller's), then the query (400). Throws an AppError.
+ */
+export async function authorize(
+  req: IncomingMessage,
+  deps: { config: Config; authenticator: Authenticator; groups: GroupService },
+): Promise<Authorized> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const m = PATH.exec(url.pathname);
+  if (!m) throw new UpgradeRefused('not_found', `no socket at ${url.pathname}`);
+  if (!originAllowed(req, deps.config.allowedOrigins)) {
+    throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
+  }
+  const token =
+    bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined;
+  const principal = await deps.authenticator.authenticate(token);
+  if (!principal) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
+  const orgId = decode(m[1]!);
+  const groupId = decode(m[2]!);
+  await deps.groups.joinableGroup(principal, orgId, groupId);
+
+  const rawSince = url.searchParams.get('since_seq');
+  let sinceSeq: number | undefined;
+  if (rawSince !== null && rawSince !== '') {
+    if (!/^\d{1,15}$/.test(rawSince)) {
+      throw new UpgradeRefused('bad_request', 'query.since_seq must be a whole number >= 0');
+    }
+    sinceSeq = Number(rawSince);
+  }
+  const clientId = url.searchParams.get('clientId') || null;
+  if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
+    throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
+  }
+  return { principal, orgId, groupId, clientId, sinceSeq };
+}
+
+/** Writes the HTTP refusal and ends the socket. */
+export function refuse(socket: Duplex, err: unknown): { status: number } {
+  let e: AppError;
+  if (err instanceof AppError) e = err;
+  else if (isDatabaseUnavailable(err))
+    e = new AppError('unavailable', 'the database is unavailable');
+  else e = new AppError('internal', 'internal server error');
+  const body = JSON.stringify({ error: e.message, code: e.code });
+  if (!socket.destroyed && socket.writable) {
+    const headers = [
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      ...(e.retryAfterSec !== undefined ? [`Retry-After: ${e.retryAfterSec}`] : []),
+    ];
+    socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  } else {
+    socket.destroy();
+  }
+  return { status: e.status };
+}
