@@ -31,6 +31,8 @@ import { createGateway } from './ws/gateway.js';
 import type { EventSink } from './realtime/events.js';
 import type { MemoryBus } from './realtime/broker-memory.js';
 import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
+import { createPresenceTracker } from './realtime/presence-events.js';
+import { registerPresenceRoutes } from './modules/presence/presence.routes.js';
 import type { Broker } from './realtime/broker.js';
 import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
 
@@ -165,6 +167,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     registerOrgRoutes(http, db, groups);
     registerUserRoutes(http, users);
     registerMessageRoutes(http, messages, groups);
+    registerPresenceRoutes(http, backend.presence, groups);
     // The group socket. Cleanups run in reverse, so its close (1001 to every socket) runs
     // before the HTTP server's.
     const gateway = createGateway({
@@ -175,6 +178,9 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       messages,
       hub,
       quota: backend.sockets,
+      presence: createPresenceTracker(backend.presence, hub, (err) =>
+        http.log.warn({ err }, 'presence update failed'),
+      ),
       metrics,
       log: http.log,
     });

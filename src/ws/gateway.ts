@@ -11,6 +11,7 @@ import type { MessageService } from '../modules/messages/messages.service.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { channels } from '../realtime/channels.js';
 import type { Hub } from '../realtime/hub.js';
+import type { PresenceTracker } from '../realtime/presence-events.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
 import { Connection } from './connection.js';
 import { authorize, refuse, UpgradeRefused } from './upgrade.js';
@@ -23,6 +24,8 @@ export interface GatewayDeps {
   messages: MessageService;
   hub: Hub;
   quota: SocketQuota;
+  /** Told when users' sockets open and close (presence.join / presence.leave). */
+  presence?: PresenceTracker;
   metrics: Metrics;
   log: FastifyBaseLogger;
 }
@@ -126,6 +129,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const { ws } = conn;
     open.add(conn);
     metrics.wsConnections.inc();
+    const { id: connId, orgId, groupId, author } = conn.ctx;
+    const who =
+      author.userId === null
+        ? undefined
+        : { connId, orgId, groupId, userId: author.userId, username: author.username };
+    if (who) deps.presence?.connected(who);
     conn.lastPingAt = Date.now();
     // Malformed frames (unmasked, bad UTF-8, reserved opcodes, oversized) surface here; ws
     // then closes that socket with the matching code. Nothing else is affected.
@@ -141,6 +150,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       open.delete(conn);
       conn.detach();
       release();
+      if (who) deps.presence?.disconnected(who);
       metrics.wsConnections.dec();
       metrics.wsDisconnects.inc({ code: String(code) });
     });
