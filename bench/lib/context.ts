@@ -39,7 +39,8 @@ export class Ctx {
       const f = new OrgHubFixture('pglite', {});
       this.pglite = f;
       await f.start(0, SERVER_CORE);
-      await f.setup(2, 3);
+      // Each account costs two scrypt hashes (create, login): quick runs make do with one each.
+      await f.setup(this.quick ? 1 : 2, this.quick ? 1 : 3);
     }
     return this.pglite;
   }

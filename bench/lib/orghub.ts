@@ -90,10 +90,13 @@ export class OrgHubFixture {
     const existing = this.nodes[i];
     const port = existing?.port ?? (await freePort());
     const dataDir = (this.dataDirs[i] ??= mkdtempSync(path.join(tmpdir(), 'orghub-bench-')));
+    // BENCH_CPU_PROF=<dir>: every OrgHub node writes a V8 CPU profile there when it stops.
+    const prof = process.env.BENCH_CPU_PROF;
+    const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
     const proc = spawnNode({
       name: `orghub-${this.label}-${i}`,
       core,
-      args: [...extraArgs, DIST_MAIN],
+      args: [...profArgs, ...extraArgs, DIST_MAIN],
       env: this.env(port, dataDir),
     });
     this.nodes[i] = { proc, port };

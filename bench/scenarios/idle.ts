@@ -34,7 +34,8 @@ export async function runIdle(ctx: Ctx): Promise<void> {
   for (const make of targets) {
     const t = await make();
     try {
-      await t.restart();
+      // A fresh process, so the baseline is a clean heap (quick runs skip it: smoke only).
+      if (!ctx.quick) await t.restart();
       ctx.log(`idle: ${t.system}, ${n.toLocaleString('en-US')} sockets`);
       const warm = await t.prepare(1, 0);
       await ctx.gen.connect(t.wire, warm);

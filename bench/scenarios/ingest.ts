@@ -62,7 +62,19 @@ async function ingestOn(ctx: Ctx, label: string, f: OrgHubFixture): Promise<void
 
 export async function runIngest(ctx: Ctx): Promise<void> {
   ctx.log('ingest: PGlite (embedded)');
-  await ingestOn(ctx, 'PGlite', await ctx.orghub());
+  try {
+    await ingestOn(ctx, 'PGlite', await ctx.orghub());
+  } catch (err) {
+    // Report and go on: the PostgreSQL half is worth having on its own.
+    ctx.log(`ingest: PGlite failed: ${(err as Error).message}`);
+    ctx.add({
+      scenario: 'ingest PGlite',
+      measure: 'failed',
+      values: {},
+      note: (err as Error).message,
+    });
+    await ctx.gen.closeAll().catch(() => {});
+  }
 
   const db = await createBenchDatabase();
   if ('reason' in db) {
@@ -74,7 +86,7 @@ export async function runIngest(ctx: Ctx): Promise<void> {
   try {
     ctx.log('ingest: PostgreSQL (fresh database)');
     await f.start(0, SERVER_CORE);
-    await f.setup(1, 3);
+    await f.setup(1, ctx.quick ? 1 : 3);
     await ingestOn(ctx, 'PostgreSQL', f);
   } finally {
     await f.close();

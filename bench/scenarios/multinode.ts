@@ -62,7 +62,7 @@ export async function runMultiNode(ctx: Ctx): Promise<void> {
   try {
     await f.start(0, SERVER_CORE);
     await f.start(1, SERVER_CORE);
-    await f.setup(1, 3);
+    await f.setup(1, ctx.quick ? 1 : 3);
     const measure = async (nodes: 1 | 2): Promise<RunResult> => {
       const gid = `multi-${nodes}-${Date.now().toString(36)}`;
       await f.group(gid);
