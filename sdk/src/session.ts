@@ -1,3 +1,4 @@
+import { OrgHubError } from './errors.js';
 import type { TokenResponse } from './types.js';
 
 /** What the SDK needs to authenticate: a fresh access token, refreshed when asked. */
@@ -70,7 +71,11 @@ export class Session implements TokenSource {
         this.set(t);
         return t.access_token;
       } catch (err) {
-        this.set(null);
+        // A refresh that never reached the server (fetch throws a TypeError) or met a 5xx
+        // leaves the session as it was, to retry; only a refusal ends it.
+        const unreachable =
+          err instanceof TypeError || (err instanceof OrgHubError && err.status >= 500);
+        if (!unreachable) this.set(null);
         throw err;
       } finally {
         this.inflight = undefined;

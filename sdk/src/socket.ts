@@ -1,4 +1,5 @@
 import { Emitter, backoffDelay } from './emitter.js';
+import { OrgHubError } from './errors.js';
 import type { TokenSource } from './session.js';
 import type {
   BroadcastEvent,
@@ -150,6 +151,21 @@ export class GroupSocket extends Emitter<SocketEvents> {
         : await this.opts.tokens.accessToken();
       this.forceRefresh = false;
     } catch (err) {
+      // Only the server refusing the session is final; a refresh that could not reach it
+      // (the server is restarting) is retried like any other failed connection.
+      const unreachable =
+        err instanceof TypeError || (err instanceof OrgHubError && err.status >= 500);
+      if (unreachable) {
+        if (this._state === 'closed') return;
+        const retryIn = backoffDelay(
+          this.attempt++,
+          this.opts.backoffBaseMs ?? 250,
+          this.opts.backoffCapMs ?? 15_000,
+        );
+        this.setState('reconnecting');
+        this.timer = setTimeout(() => void this.open('reconnecting'), retryIn);
+        return;
+      }
       this.emit('error', { type: 'client', code: 'unauthorized', message: String(err) });
       this.close();
       return;

@@ -177,9 +177,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }, tickMs);
   heartbeat.unref();
 
-  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+  deps.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void onUpgrade(req, socket, head);
-  deps.server.on('upgrade', listener);
+  });
 
   return {
     get size() {
@@ -216,7 +216,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
             }),
         ),
       );
-      deps.server.off('upgrade', listener);
+      // The listener stays: until the HTTP server stops listening, an upgrade gets a 503
+      // (retry elsewhere), never the router's 404 (which clients take as permanent).
       wss.close();
     },
   };
