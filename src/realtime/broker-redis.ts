@@ -25,6 +25,8 @@ const NODE_ID_LENGTH = 36;
 export class RedisBroker implements Broker {
   readonly nodeId = randomUUID();
   private readonly wanted = new Set<string>();
+  /** Cluster only: the last publish of each channel, so the next one waits for it. */
+  private readonly tails = new Map<string, Promise<unknown>>();
   private handler: BrokerHandler = () => {};
   private readonly resyncHandlers: Array<() => void> = [];
   private closed = false;
@@ -71,8 +73,23 @@ export class RedisBroker implements Broker {
     if (this.pub.status !== 'ready') throw new Error(`redis ${this.pub.status}`);
     const payload = `${this.nodeId}|${msg.seq ?? ''}|${msg.frame}`;
     const channel = this.wire(msg.channel);
-    if (this.opts.target.sharded) await this.pub.spublish(channel, payload);
-    else await this.pub.publish(channel, payload);
+    if (!this.opts.target.cluster) {
+      // One connection: Redis sees commands in the order they were written.
+      await (this.opts.target.sharded
+        ? this.pub.spublish(channel, payload)
+        : this.pub.publish(channel, payload));
+      return;
+    }
+    // ioredis `Cluster` may reorder commands issued concurrently (the contract suite caught
+    // it), so on a cluster each channel's publishes go one after the other.
+    const prev = this.tails.get(channel) ?? Promise.resolve();
+    const sent = prev.catch(() => {}).then(() => this.pub.spublish(channel, payload));
+    this.tails.set(channel, sent);
+    const done = () => {
+      if (this.tails.get(channel) === sent) this.tails.delete(channel);
+    };
+    sent.then(done, done);
+    await sent;
   }
 
   async subscribe(channel: string): Promise<void> {

@@ -7,7 +7,7 @@ export type RedisClient = Redis | Cluster;
 /**
  * What `REDIS_URL` says. Besides host, port, password and database, two query parameters
  * select the cluster modes without another variable:
- * `?cluster=true` (the URL names one seed node of a Redis Cluster) and
+ * `?cluster=true` (the URL names one seed node of a Redis Cluster; implies sharded) and
  * `?sharded=true` (sharded pub/sub, `SSUBSCRIBE`/`SPUBLISH`; channels carry `{org}` hash tags).
  */
 export interface RedisTarget {
@@ -21,10 +21,13 @@ export interface RedisTarget {
 export function parseRedisUrl(url: string): RedisTarget {
   const u = new URL(url);
   const flag = (name: string) => ['1', 'true', 'yes'].includes(u.searchParams.get(name) ?? '');
+  const cluster = flag('cluster');
   return {
     url,
-    cluster: flag('cluster'),
-    sharded: flag('sharded'),
+    cluster,
+    // On a cluster, classic PUBLISH goes through whichever node ioredis picks and the cluster
+    // bus then loses per-channel order (the contract suite caught it): always shard there.
+    sharded: cluster || flag('sharded'),
     where: `${u.hostname}:${u.port || 6379}`,
   };
 }

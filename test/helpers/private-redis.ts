@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 /**
  * A throw-away redis-server owned by one test file, on a free port, keeping nothing on disk:
@@ -27,10 +30,26 @@ async function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number): Promise<ChildProcess> {
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A cluster node also listens on port + 10000 (its bus): both must be free and valid. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await canBind(port)) && (await canBind(port + 10_000))) return port;
+  }
+}
+
+function launch(port: number, extra: string[] = []): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {
@@ -69,4 +88,82 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
     stop: kill,
   };
+}
+
+/**
+ * A throw-away Redis Cluster of three masters (no replicas) on free ports, its node files in a
+ * temporary directory. `url` names one seed node.
+ */
+export async function startPrivateCluster(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orghub-cluster-'));
+  const ports: number[] = [];
+  while (ports.length < 3) {
+    const port = await freeClusterPort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const children = await Promise.all(
+    ports.map((port) =>
+      launch(port, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(dir, `nodes-${port}.conf`),
+        '--dir',
+        dir,
+      ]),
+    ),
+  );
+  const stop = async () => {
+    await Promise.all(
+      children.map(async (c) => {
+        if (c.exitCode !== null) return;
+        const exited = new Promise((resolve) => c.once('exit', resolve));
+        c.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  const create = spawn(
+    'redis-cli',
+    [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  create.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise((resolve) => create.once('exit', resolve));
+  if (code !== 0 || !out.includes('All 16384 slots covered')) {
+    await stop();
+    throw new Error(`redis-cli --cluster create failed: ${out}`);
+  }
+  // Slots are assigned; every node must also agree that the cluster is up before clients come.
+  const deadline = Date.now() + 20_000;
+  for (const port of ports) {
+    while (!(await clusterInfo(port)).includes('cluster_state:ok')) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`cluster node ${port} never reached cluster_state:ok`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { url: `redis://127.0.0.1:${ports[0]}`, stop };
+}
+
+function clusterInfo(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const cli = spawn('redis-cli', ['-p', String(port), 'cluster', 'info'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    cli.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    cli.once('exit', () => resolve(out));
+  });
 }

@@ -1,50 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBroker, MemoryBus } from '../../src/realtime/broker-memory.js';
 import { RedisBroker } from '../../src/realtime/broker-redis.js';
-import type { Broker, BrokerMessage } from '../../src/realtime/broker.js';
+import type { Broker } from '../../src/realtime/broker.js';
 import { channels, redisNamespace } from '../../src/realtime/channels.js';
 import { parseRedisUrl } from '../../src/realtime/redis-connection.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-
-/** Everything a broker hands to its handler, with a way to await what is still to come. */
-function inbox(broker: Broker) {
-  const got: BrokerMessage[] = [];
-  const waiters: Array<{ pred: (m: BrokerMessage) => boolean; resolve: () => void }> = [];
-  broker.onMessage((m) => {
-    got.push(m);
-    for (const w of [...waiters]) {
-      if (w.pred(m)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  return {
-    got,
-    frames: () => got.map((m) => m.frame),
-    until(pred: (m: BrokerMessage) => boolean): Promise<void> {
-      if (got.some(pred)) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ pred, resolve }));
-    },
-    untilFrame(frame: string) {
-      return this.until((m) => m.frame === frame);
-    },
-  };
-}
-
-/** Retries an async check until it passes (a deadline, not a sleep, bounds it). */
-async function eventually(check: () => Promise<unknown>, deadlineMs = 10_000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+import { brokerContract, eventually, inbox, org, type BrokerImpl } from './broker-contract.js';
 
 let redis: PrivateRedis;
 beforeAll(async () => {
@@ -52,13 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => redis.stop());
 
-interface Impl {
-  name: string;
-  nodes(): Promise<[Broker, Broker]>;
-}
-
 const namespace = redisNamespace(`contract-${randomUUID().slice(0, 8)}`);
-const redisImpl = (sharded: boolean): Impl => ({
+const redisImpl = (sharded: boolean): BrokerImpl => ({
   name: sharded ? 'redis (sharded pub/sub)' : 'redis',
   async nodes() {
     const target = parseRedisUrl(`${redis.url}${sharded ? '?sharded=true' : ''}`);
@@ -68,7 +25,7 @@ const redisImpl = (sharded: boolean): Impl => ({
     ];
   },
 });
-const impls: Impl[] = [
+const impls: BrokerImpl[] = [
   {
     name: 'memory',
     async nodes() {
@@ -80,88 +37,7 @@ const impls: Impl[] = [
   redisImpl(true),
 ];
 
-const org = () => `org-${randomUUID().slice(0, 8)}`;
-
-describe.each(impls)('Broker contract: $name', (impl) => {
-  let a: Broker;
-  let b: Broker;
-  afterEach(async () => {
-    await a.close();
-    await b.close();
-  });
-  const setup = async () => {
-    [a, b] = await impl.nodes();
-    return { inA: inbox(a), inB: inbox(b) };
-  };
-
-  it('carries a message to the other node, never back to its publisher', async () => {
-    const { inA, inB } = await setup();
-    const ch = channels.group(org(), 'general');
-    await a.subscribe(ch);
-    await b.subscribe(ch);
-    await a.publish({ channel: ch, frame: '{"n":"from-a|with|bars"}', seq: 7 });
-    await inB.untilFrame('{"n":"from-a|with|bars"}');
-    expect(inB.got).toEqual([{ channel: ch, frame: '{"n":"from-a|with|bars"}', seq: 7 }]);
-    // B's message is published after A's, so A's echo (if any) would have arrived first.
-    await b.publish({ channel: ch, frame: 'from-b' });
-    await inA.untilFrame('from-b');
-    expect(inA.got).toEqual([{ channel: ch, frame: 'from-b' }]);
-    expect(a.nodeId).not.toBe(b.nodeId);
-  });
-
-  it('keeps the publish order of one channel', async () => {
-    const { inA } = await setup();
-    const ch = channels.group(org(), 'ordered');
-    await a.subscribe(ch);
-    const n = 300;
-    await Promise.all(
-      Array.from({ length: n }, (_, i) => b.publish({ channel: ch, frame: `m${i}`, seq: i + 1 })),
-    );
-    await inA.until((m) => m.seq === n);
-    expect(inA.got.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-  });
-
-  it('delivers only the channels a node subscribed to', async () => {
-    const { inA } = await setup();
-    const o = org();
-    await a.subscribe(channels.group(o, 'mine'));
-    await b.publish({ channel: channels.group(o, 'other'), frame: 'not-for-a' });
-    await b.publish({ channel: channels.org(o), frame: 'org-wide' });
-    await b.publish({ channel: channels.group(o, 'mine'), frame: 'for-a' });
-    await inA.untilFrame('for-a');
-    expect(inA.frames()).toEqual(['for-a']);
-  });
-
-  it('stops delivery after unsubscribe; subscribe is idempotent and not counted', async () => {
-    const { inA } = await setup();
-    const o = org();
-    const ch = channels.group(o, 'g');
-    const other = channels.user(o, randomUUID());
-    await a.subscribe(ch);
-    await a.subscribe(ch);
-    await a.subscribe(other);
-    await b.publish({ channel: ch, frame: 'once' });
-    await b.publish({ channel: other, frame: 'marker-1' });
-    await inA.untilFrame('marker-1');
-    expect(inA.frames()).toEqual(['once', 'marker-1']);
-
-    // One unsubscribe undoes any number of subscribes; a second one is harmless.
-    await a.unsubscribe(ch);
-    await a.unsubscribe(ch);
-    await b.publish({ channel: ch, frame: 'after-unsubscribe' });
-    await b.publish({ channel: other, frame: 'marker-2' });
-    await inA.untilFrame('marker-2');
-    expect(inA.frames()).toEqual(['once', 'marker-1', 'marker-2']);
-  });
-
-  it('answers ping while up; publish and ping reject after close', async () => {
-    await setup();
-    await expect(a.ping()).resolves.toBeUndefined();
-    await a.close();
-    await expect(a.publish({ channel: channels.org(org()), frame: 'x' })).rejects.toThrow();
-    await expect(a.ping()).rejects.toThrow();
-  });
-});
+for (const impl of impls) brokerContract(impl);
 
 describe.each([redisImpl(false), redisImpl(true)])('Redis restart: $name', (impl) => {
   it('rejects publish while Redis is down, then resubscribes and fires onResync', async () => {
