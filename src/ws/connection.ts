@@ -51,6 +51,8 @@ export class Connection implements Subscriber {
   private refilledAt = performance.now();
   lastPingAt = 0;
   awaitingPong = false;
+  /** The code this server closed with (the close event reports the peer's answer). */
+  closeCode: number | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -91,7 +93,7 @@ export class Connection implements Subscriber {
       }
     } catch (err) {
       this.deps.log.warn({ err, orgId, groupId }, 'socket replay failed');
-      this.ws.close(1011, 'replay failed, reconnect');
+      this.closeWith(1011, 'replay failed, reconnect');
     }
   }
 
@@ -159,8 +161,14 @@ export class Connection implements Subscriber {
     if (this.closed) return;
     this.deps.metrics.wsBacklogCloses.inc();
     this.detach();
-    this.ws.close(1013, 'too far behind, reconnect with since_seq');
+    this.closeWith(1013, 'too far behind, reconnect with since_seq');
     setTimeout(() => this.ws.terminate(), BACKLOG_CLOSE_GRACE_MS).unref();
+  }
+
+  /** Closes with a code of ours, remembered for the disconnect metrics. */
+  closeWith(code: number, reason: string) {
+    this.closeCode ??= code;
+    this.ws.close(code, reason);
   }
 
   /** Leaves every channel; called on close. Idempotent. */
@@ -212,7 +220,7 @@ export class Connection implements Subscriber {
         'ws',
       );
       if (!stored) {
-        this.ws.close(1008, 'the group no longer exists');
+        this.closeWith(1008, 'the group no longer exists');
         return;
       }
       // A repeated client_msg_id: the original event again, to the sender only.

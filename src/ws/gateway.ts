@@ -41,6 +41,13 @@ export interface Gateway {
 
 const SHUTDOWN_WAIT_MS = 3000;
 
+/** The close code ws chose for a protocol error (1002, 1007, 1009), kept on a symbol. */
+function wsStatusCode(err: Error): number | undefined {
+  const key = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
+  const code = key ? (err as unknown as Record<symbol, unknown>)[key] : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
 /**
  * The seed's group socket, `GET /ws/orgs/{orgId}/groups/{groupId}`, on the HTTP server's
  * `upgrade` event. Every refusal (401, 404, 403, 429, 503) is an HTTP answer with the JSON
@@ -138,7 +145,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     conn.lastPingAt = Date.now();
     // Malformed frames (unmasked, bad UTF-8, reserved opcodes, oversized) surface here; ws
     // then closes that socket with the matching code. Nothing else is affected.
-    ws.on('error', (err) => log.debug({ err: err.message, conn: conn.ctx.id }, 'socket error'));
+    ws.on('error', (err) => {
+      conn.closeCode ??= wsStatusCode(err);
+      log.debug({ err: err.message, conn: conn.ctx.id }, 'socket error');
+    });
     ws.on('message', (data, isBinary) => {
       conn.awaitingPong = false;
       conn.onFrame(data as Buffer, isBinary);
@@ -152,7 +162,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       release();
       if (who) deps.presence?.disconnected(who);
       metrics.wsConnections.dec();
-      metrics.wsDisconnects.inc({ code: String(code) });
+      metrics.wsDisconnects.inc({ code: String(conn.closeCode ?? code) });
     });
     void conn.start();
   }
@@ -167,7 +177,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const now = Date.now();
     for (const conn of open) {
       if (conn.awaitingPong) {
-        if (now - conn.lastPingAt >= config.wsPongTimeoutMs) conn.ws.terminate();
+        if (now - conn.lastPingAt >= config.wsPongTimeoutMs) {
+          conn.closeCode ??= 1006;
+          conn.ws.terminate();
+        }
       } else if (now - conn.lastPingAt >= config.wsPingIntervalMs) {
         conn.awaitingPong = true;
         conn.lastPingAt = now;
@@ -189,7 +202,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       for (const conn of open) {
         const c = conn.ctx;
         if (c.orgId === orgId && c.groupId === groupId && c.author.userId === userId) {
-          conn.ws.close(1008, 'no longer a member of this group');
+          conn.closeWith(1008, 'no longer a member of this group');
         }
       }
     },
@@ -212,7 +225,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
                 resolve();
               });
               conn.detach();
-              ws.close(1001, 'server shutting down');
+              conn.closeWith(1001, 'server shutting down');
             }),
         ),
       );
