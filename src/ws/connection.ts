@@ -209,7 +209,7 @@ export class Connection implements Subscriber {
   }
 
   private async store(content: string, clientMsgId: string | null) {
-    if (this.closed) return;
+    // Frames that arrived before the socket closed are still stored: the client sent them.
     const { orgId, groupId } = this.ctx;
     try {
       const stored = await this.deps.messages.store(
