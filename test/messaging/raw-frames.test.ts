@@ -119,7 +119,7 @@ class RawClient {
       head.push(...l);
     }
     let body = opts.payload;
-    const parts = [Buffer.from(head)];
+    const parts: Buffer[] = [Buffer.from(head)];
     if (mask) {
       const key = randomBytes(4);
       body = Buffer.from(body.map((byte, i) => byte ^ key[i % 4]!));
