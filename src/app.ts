@@ -25,6 +25,7 @@ import { createUserService } from './modules/users/users.service.js';
 import { startPurgeJob } from './modules/messages/messages.purge.js';
 import { registerMessageRoutes } from './modules/messages/messages.routes.js';
 import { createMessageService, messageGapSource } from './modules/messages/messages.service.js';
+import { lastSeqOf } from './modules/messages/messages.repo.js';
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
 import { createGateway } from './ws/gateway.js';
@@ -94,6 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       ? await redisBackend({
           redisUrl: config.redisUrl,
           cluster: clusterName(config.databaseUrl, config.dataDir),
+          retentionMs: config.messageRetentionMs,
           log: http.log,
         })
       : memoryBackend(opts.memoryBus);
@@ -131,10 +133,16 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       memberRemoved: (orgId, groupId, userId) => gateway.kick(orgId, groupId, userId),
     });
 
+    // Resumes and gap fills read recent history from the Redis cache when it holds it whole.
+    const history = backend.history(
+      messageGapSource(db, config.messageRetentionMs),
+      (orgId, groupId) => lastSeqOf(db, orgId, groupId),
+      (source) => metrics.historyReads.inc({ source }),
+    );
     // Realtime: this node's sockets by channel; the broker carries frames to other nodes.
     const hub = new Hub({
       broker,
-      store: messageGapSource(db, config.messageRetentionMs),
+      store: history,
       onDelivered: (frames, bytes) => {
         metrics.deliveries.inc(frames);
         metrics.bytesOut.inc(bytes);
@@ -152,6 +160,8 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       retentionMs: config.messageRetentionMs,
       maxMessageChars: config.maxMessageChars,
     });
+    messages.replayPage = (orgId, groupId, afterSeq, limit) =>
+      history.framesAfter(orgId, groupId, afterSeq, limit);
     const purge = startPurgeJob(db, {
       retentionMs: config.messageRetentionMs,
       onError: (err) => http.log.warn({ err }, 'message purge failed'),

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { MemoryBroker, type MemoryBus } from './broker-memory.js';
 import { RedisBroker } from './broker-redis.js';
 import type { Broker } from './broker.js';
+import { cachedGapSource, HistoryCache } from './history-cache.js';
+import type { GapSource } from './hub.js';
 import { redisNamespace } from './channels.js';
 import { MemoryPresence } from './presence-memory.js';
 import { RedisPresence } from './presence-redis.js';
@@ -22,6 +24,15 @@ export interface RealtimeBackend {
   readonly presence: Presence;
   readonly sockets: SocketQuota;
   readonly limiters: LimiterFactory;
+  /**
+   * Puts the recent-history cache (Redis) in front of the store for resumes and gap fills;
+   * the in-process backend returns the store itself.
+   */
+  history(
+    store: GapSource,
+    lastSeq: (orgId: string, groupId: string) => Promise<number | undefined>,
+    onRead?: (source: 'cache' | 'database') => void,
+  ): GapSource;
   /** For /health: rejects naming what is down. Absent for the in-process backend. */
   readonly check?: () => Promise<void>;
   close(): Promise<void>;
@@ -39,6 +50,7 @@ export function memoryBackend(bus?: MemoryBus): RealtimeBackend {
     presence,
     sockets,
     limiters: memoryLimiters,
+    history: (store) => store,
     async close() {
       await presence.close();
       await sockets.close();
@@ -67,6 +79,8 @@ export function clusterName(databaseUrl: string | undefined, dataDir: string): s
 export interface RedisBackendOptions {
   redisUrl: string;
   cluster: string;
+  /** MESSAGE_RETENTION: cached history older than this is never served. */
+  retentionMs: number;
   log: {
     warn(obj: object, msg: string): void;
     info(obj: object, msg: string): void;
@@ -102,12 +116,17 @@ export async function redisBackend(opts: RedisBackendOptions): Promise<RealtimeB
   };
   const presence = new RedisPresence({ client, namespace, onError });
   const sockets = new RedisSocketQuota({ client, namespace, onError });
+  const cache = target.historyCache
+    ? new HistoryCache({ client, namespace, retentionMs: opts.retentionMs })
+    : undefined;
   return {
     kind: 'redis',
-    broker,
+    broker: cache ? appendingTo(broker, cache) : broker,
     presence,
     sockets,
     limiters: redisLimiters(client, namespace),
+    history: (store, lastSeq, onRead) =>
+      cache ? cachedGapSource(store, cache, lastSeq, onRead) : store,
     check: async () => {
       await broker.ping();
       await client.ping();
@@ -118,5 +137,22 @@ export async function redisBackend(opts: RedisBackendOptions): Promise<RealtimeB
       await broker.close();
       await closeRedis(client);
     },
+  };
+}
+
+/** The broker, plus: every group message this node publishes also goes into the cache. */
+function appendingTo(broker: Broker, cache: HistoryCache): Broker {
+  return {
+    nodeId: broker.nodeId,
+    publish(msg) {
+      if (msg.seq !== undefined) void cache.append(msg.channel, msg.seq, msg.frame);
+      return broker.publish(msg);
+    },
+    subscribe: (channel) => broker.subscribe(channel),
+    unsubscribe: (channel) => broker.unsubscribe(channel),
+    onMessage: (handler) => broker.onMessage(handler),
+    onResync: (handler) => broker.onResync(handler),
+    ping: () => broker.ping(),
+    close: () => broker.close(),
   };
 }

@@ -14,6 +14,8 @@ export interface RedisTarget {
   url: string;
   cluster: boolean;
   sharded: boolean;
+  /** Recent group history in Redis (on unless `?history_cache=off`, e.g. to compare in benches). */
+  historyCache: boolean;
   /** `host:port`, for messages (never the password). */
   where: string;
 }
@@ -28,6 +30,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     // On a cluster, classic PUBLISH goes through whichever node ioredis picks and the cluster
     // bus then loses per-channel order (the contract suite caught it): always shard there.
     sharded: cluster || flag('sharded'),
+    historyCache: u.searchParams.get('history_cache') !== 'off',
     where: `${u.hostname}:${u.port || 6379}`,
   };
 }

@@ -67,6 +67,12 @@ export function createMetrics(opts: { defaultMetrics: boolean }) {
       help: 'times a hub filled a seq gap from the store',
       registers: r,
     }),
+    historyReads: new Counter({
+      name: 'orghub_history_reads_total',
+      help: 'resume and gap-fill reads, by where they were served from (cache: Redis)',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
     remindersFired: new Counter({
       name: 'orghub_reminders_fired_total',
       help: 'task reminders claimed and sent by this node',

@@ -1,0 +1,109 @@
+import { channels, parseChannel } from './channels.js';
+import { makeFrame, type Frame, type GapSource } from './hub.js';
+import { LuaScript, type RedisClient } from './redis-connection.js';
+
+// Per group a sorted set scored by seq; each member is `<stored at, ms>|<frame text>` so that
+// reads can honour the retention window without parsing frames. Trimmed to the newest
+// `maxPerGroup`, and the key expires with the retention window.
+/** KEYS: history. ARGV: seq, member, max entries, ttl ms. */
+const APPEND = new LuaScript(`
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`);
+
+export interface HistoryCacheOptions {
+  client: RedisClient;
+  namespace: string;
+  retentionMs: number;
+  /** Messages kept per group (the newest). */
+  maxPerGroup?: number;
+}
+
+/**
+ * Recent group history in Redis, so that resumes (`since_seq`) and gap fills of recent
+ * messages do not read PostgreSQL. PostgreSQL stays the truth: the cache answers only with a
+ * run of seqs it holds without a hole, and only when that run provably reaches the group's
+ * newest seq (or fills the page), so a cold, flushed or partial cache changes nothing but speed.
+ */
+export class HistoryCache {
+  private readonly max: number;
+
+  constructor(private readonly opts: HistoryCacheOptions) {
+    this.max = opts.maxPerGroup ?? 1000;
+  }
+
+  private key(orgId: string, groupId: string) {
+    return `${this.opts.namespace}${channels.group(orgId, groupId)}:history`;
+  }
+
+  /** Records a group message as published; other channels are ignored. Never throws. */
+  async append(channel: string, seq: number, frame: string): Promise<void> {
+    const c = parseChannel(channel);
+    if (c?.kind !== 'group') return;
+    const args = [seq, `${Date.now()}|${frame}`, this.max, this.opts.retentionMs];
+    await APPEND.run(this.opts.client, [this.key(c.orgId, c.groupId)], args).catch(() => {});
+  }
+
+  /**
+   * The frames after `afterSeq` it holds contiguously from `afterSeq + 1`, at most `limit`;
+   * null when it cannot tell (a hole, an expired entry, Redis unavailable).
+   */
+  async read(orgId: string, groupId: string, afterSeq: number, limit: number) {
+    if (this.opts.client.status !== 'ready') return null;
+    let raw: string[];
+    try {
+      raw = await this.opts.client.zrangebyscore(
+        this.key(orgId, groupId),
+        `(${afterSeq}`,
+        '+inf',
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        limit,
+      );
+    } catch {
+      return null;
+    }
+    const notBefore = Date.now() - this.opts.retentionMs;
+    const frames: Frame[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const member = raw[i]!;
+      const seq = Number(raw[i + 1]);
+      const bar = member.indexOf('|');
+      if (seq !== afterSeq + frames.length + 1) return null; // a hole: ask the store
+      if (Number(member.slice(0, bar)) < notBefore) return null; // retention: the store decides
+      frames.push(makeFrame(member.slice(bar + 1), seq));
+    }
+    return frames;
+  }
+}
+
+/**
+ * A GapSource that reads the cache first and the store when the cache cannot answer. A short
+ * answer from the cache is trusted only if it reaches the group's newest seq, which costs one
+ * primary-key read instead of reading the messages.
+ */
+export function cachedGapSource(
+  inner: GapSource,
+  cache: HistoryCache,
+  lastSeq: (orgId: string, groupId: string) => Promise<number | undefined>,
+  onRead: (source: 'cache' | 'database') => void = () => {},
+): GapSource {
+  return {
+    async framesAfter(orgId, groupId, afterSeq, limit) {
+      const hit = await cache.read(orgId, groupId, afterSeq, limit);
+      // Nothing cached after afterSeq proves nothing (a cold cache): one store read decides.
+      if (hit?.length) {
+        const end = hit[hit.length - 1]!.seq!;
+        const newest = hit.length === limit ? undefined : await lastSeq(orgId, groupId);
+        if (hit.length === limit || (newest !== undefined && end >= newest)) {
+          onRead('cache');
+          return hit;
+        }
+      }
+      onRead('database');
+      return inner.framesAfter(orgId, groupId, afterSeq, limit);
+    },
+  };
+}
