@@ -121,18 +121,20 @@ export function App() {
           orgId={user.org_id}
         />
         <main className="main">
-          {view === 'chat' &&
-            (groupId ? (
-              <Chat
-                key={groupId}
-                orgId={user.org_id}
-                groupId={groupId}
-                me={user}
-                onSocket={setSocket}
-              />
-            ) : (
-              <p className="empty">No group yet: create one in the sidebar.</p>
-            ))}
+          {/* Chat stays mounted while another view shows: its socket carries the live task
+              events, reminders and broadcasts those views need. */}
+          {groupId ? (
+            <Chat
+              key={groupId}
+              orgId={user.org_id}
+              groupId={groupId}
+              me={user}
+              onSocket={setSocket}
+              hidden={view !== 'chat'}
+            />
+          ) : (
+            view === 'chat' && <p className="empty">No group yet: create one in the sidebar.</p>
+          )}
           {view === 'tasks' && <Tasks me={user} socket={socket} />}
           {view === 'admin' && (
             <Admin me={user} groups={groups} onGroupsChanged={() => void reloadGroups()} />

@@ -7,6 +7,8 @@ interface Props {
   groupId: string;
   me: User;
   onSocket: (s: GroupSocket | null) => void;
+  /** Kept mounted (and connected) while another view is shown. */
+  hidden?: boolean;
 }
 
 const PAGE = 50;
@@ -18,7 +20,7 @@ function merge(a: MessageEvent[], b: MessageEvent[]): MessageEvent[] {
   return [...byId.values()].sort((x, y) => x.seq - y.seq);
 }
 
-export function Chat({ orgId, groupId, me, onSocket }: Props) {
+export function Chat({ orgId, groupId, me, onSocket, hidden = false }: Props) {
   const [messages, setMessages] = useState<MessageEvent[]>([]);
   const [hasMore, setHasMore] = useState(true);
   const [text, setText] = useState('');
@@ -122,7 +124,7 @@ export function Chat({ orgId, groupId, me, onSocket }: Props) {
   };
 
   return (
-    <section className="chat" aria-label={`Group ${groupId}`}>
+    <section className="chat" aria-label={`Group ${groupId}`} hidden={hidden}>
       <h2 className="chat-title"># {groupId}</h2>
       {notice && (
         <p className="notice" role="status">
