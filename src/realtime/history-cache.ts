@@ -80,8 +80,8 @@ export class HistoryCache {
 }
 
 /**
- * A GapSource that reads the cache first and the store when the cache cannot answer. A short
- * answer from the cache is trusted only if it reaches the group's newest seq, which costs one
+ * A GapSource that reads the cache first and the store when the cache cannot answer. An
+ * answer from the cache is checked against the group's newest seq, which costs one
  * primary-key read instead of reading the messages.
  */
 export function cachedGapSource(
@@ -95,9 +95,12 @@ export function cachedGapSource(
       const hit = await cache.read(orgId, groupId, afterSeq, limit);
       // Nothing cached after afterSeq proves nothing (a cold cache): one store read decides.
       if (hit?.length) {
+        // Appends follow commits, so the cache is never ahead of the store: a run past the
+        // newest seq is left over from another life of the database (a restore), and a short
+        // run must end exactly at the newest seq, or something is missing from its tail.
         const end = hit[hit.length - 1]!.seq!;
-        const newest = hit.length === limit ? undefined : await lastSeq(orgId, groupId);
-        if (hit.length === limit || (newest !== undefined && end >= newest)) {
+        const newest = await lastSeq(orgId, groupId);
+        if (newest !== undefined && (hit.length === limit ? end <= newest : end === newest)) {
           onRead('cache');
           return hit;
         }
