@@ -87,7 +87,13 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       ...(opts.logStream && { logStream: opts.logStream }),
     })) as unknown as Api;
-    cleanups.push(() => http.close());
+    // Closed once, before the database (below), so in-flight requests finish on open pools.
+    let httpClosed: Promise<unknown> | undefined;
+    const closeHttp = async () => {
+      httpClosed ??= http.close();
+      await httpClosed;
+    };
+    cleanups.push(closeHttp);
 
     // Fan-out, presence, the socket cap and rate limits: in memory, or shared over Redis
     // (connected first: a wrong REDIS_URL fails the start at once).
@@ -109,7 +115,12 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
           onError: (err) => http.log.warn({ err: err.message }, 'database connection lost'),
         })
       : await openPglite(path.join(config.dataDir, 'pg'));
-    cleanups.push(() => database.close());
+    cleanups.push(async () => {
+      // Cleanups run in reverse: the sockets are closed by now; stop accepting requests and
+      // let those in flight finish while the database (and Redis, closed next) still answer.
+      await closeHttp().catch(() => {});
+      await database.close();
+    });
     const db = database.db;
 
     const tokens = createTokenService({

@@ -78,8 +78,15 @@ export async function createHttpServer(opts: {
   installErrorHandler(app);
   installTextGuard(app);
 
+  // Once closing, answers to requests still in flight end their keep-alive connection;
+  // otherwise the server would wait for clients to hang up before it could exit.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
