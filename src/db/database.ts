@@ -94,6 +94,8 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08006',
   '57014', // query_canceled (statement timeout)
+  '3D000', // invalid_catalog_name: the database was dropped or renamed under us
+  '28000', // invalid_authorization_specification (e.g. pg_hba changed at runtime)
 ]);
 
 /** True when an error means "the database is not answering", which clients see as 503. */
