@@ -81,6 +81,26 @@ export async function listOrgTasks(
   limit: number,
   cursorRaw: string | undefined,
 ): Promise<ListResult> {
+  const { query, order, field } = orgTasksQuery(db, orgId, f, sort, limit, cursorRaw);
+  const rows = await query;
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeCursor({ s: order, k: cursorKey(field, last), i: last.id })
+      : null;
+  return { tasks: page.map(({ sortKey: _k, ...t }) => t), nextCursor };
+}
+
+/** The one statement of a listing (fetching one row more than a page), also for EXPLAIN. */
+export function orgTasksQuery(
+  db: Db,
+  orgId: string,
+  f: TaskFilters,
+  sort: TaskSort | undefined,
+  limit: number,
+  cursorRaw: string | undefined,
+) {
   const q = f.q?.trim() ? f.q.trim() : undefined;
   const order: ListOrder = sort ?? (q ? 'relevance' : '-created_at');
   const cursor = cursorRaw === undefined ? undefined : decodeCursor(cursorRaw, order);
@@ -125,21 +145,14 @@ export async function listOrgTasks(
 
   if (cursor) conds.push(afterCursor(key, field, desc, cursor));
 
-  const rows = await db
+  const query = db
     .select({ ...taskColumns, sortKey: sql<unknown>`${key}`.as('sort_key') })
     .from(tasks)
     .where(and(...conds))
     // Ascending puts NULL due dates last and descending first, as PostgreSQL's index order.
     .orderBy(sql`${key} ${dir}`, sql`${tasks.id} ${dir}`)
     .limit(limit + 1);
-
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor =
-    rows.length > limit && last
-      ? encodeCursor({ s: order, k: cursorKey(field, last), i: last.id })
-      : null;
-  return { tasks: page.map(({ sortKey: _k, ...t }) => t), nextCursor };
+  return { query, order, field };
 }
 
 /** The sort key of a row, from its mapped columns (exact to the millisecond). */
