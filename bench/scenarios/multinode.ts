@@ -5,12 +5,12 @@ import { SERVER_CORE, type Ctx } from '../lib/context.js';
 import { OrgHubFixture } from '../lib/orghub.js';
 import { createBenchDatabase, dropBenchDatabase } from '../lib/postgres.js';
 
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SENDERS = 10;
 const RATE = 5;
 
 /** Resolves when Redis answers PING with PONG within a second. */
-function redisReachable(url: string): Promise<boolean> {
+export function redisReachable(url: string): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const s = connect(Number(u.port || 6379), u.hostname);
@@ -31,7 +31,8 @@ async function whyNot(): Promise<string | undefined> {
     return 'src/realtime/broker-redis.ts does not exist yet';
   if (!existsSync('dist/realtime/broker-redis.js'))
     return 'dist/ has no Redis broker: run `npm run build`';
-  if (!readFileSync('dist/app.js', 'utf8').includes('broker-redis')) {
+  const wiring = ['dist/app.js', 'dist/realtime/backend.js'].filter(existsSync);
+  if (!wiring.some((f) => readFileSync(f, 'utf8').includes('broker-redis'))) {
     return 'the Redis broker is not wired into dist/app.js';
   }
   if (!(await redisReachable(REDIS_URL))) return `Redis at ${REDIS_URL} does not answer`;
