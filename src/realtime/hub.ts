@@ -6,6 +6,8 @@ export interface Frame {
   readonly text: string;
   readonly data: Buffer;
   readonly seq: number | undefined;
+  /** The whole WebSocket frame (header + data), built by the first socket that sends it. */
+  wire?: Buffer;
 }
 
 export const makeFrame = (text: string, seq?: number): Frame => ({

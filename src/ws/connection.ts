@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import { isDatabaseUnavailable } from '../db/database.js';
@@ -5,6 +6,7 @@ import type { Author, MessageService } from '../modules/messages/messages.servic
 import type { Metrics } from '../modules/ops/metrics.js';
 import type { Frame, Hub, Subscriber } from '../realtime/hub.js';
 import { PONG, errorFrame, parseClientFrame } from './frames.js';
+import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
 
 export interface ConnectionContext {
   id: string;
@@ -29,6 +31,7 @@ export interface ConnectionDeps {
 // Text frames of bytes encoded once by the hub: ws only adds a header per socket.
 const SEND_OPTS = { binary: false, compress: false, fin: true } as const;
 const REPLAY_PAGE = 500;
+const OPEN = 1; // WebSocket.OPEN
 /** How long a socket closed for its backlog may take to take its close frame. */
 const BACKLOG_CLOSE_GRACE_MS = 5000;
 
@@ -49,6 +52,7 @@ export class Connection implements Subscriber {
   private chain: Promise<void> = Promise.resolve();
   private tokens: number;
   private refilledAt = performance.now();
+  private readonly raw: Socket | undefined;
   lastPingAt = 0;
   awaitingPong = false;
   /** The code this server closed with (the close event reports the peer's answer). */
@@ -60,6 +64,7 @@ export class Connection implements Subscriber {
     private readonly deps: ConnectionDeps,
   ) {
     this.tokens = deps.rateLimit * 2;
+    this.raw = rawSocket(ws);
   }
 
   /** Subscribes, replays what the client missed, then goes live. */
@@ -147,7 +152,14 @@ export class Connection implements Subscriber {
       sent?.();
       return 0;
     }
-    this.ws.send(frame.data, SEND_OPTS, sent);
+    // The prepared frame goes straight to the TCP socket while the socket is open (ws has
+    // no queue of its own without compression, so order with its pings and closes holds).
+    if (this.raw && this.ws.readyState === OPEN) {
+      corkForThisTurn(this.raw);
+      this.raw.write((frame.wire ??= textFrame(frame.data)), sent);
+    } else {
+      this.ws.send(frame.data, SEND_OPTS, sent);
+    }
     if (this.ws.bufferedAmount > this.deps.maxBacklogBytes) this.closeForBacklog();
     return frame.data.length;
   }

@@ -43,8 +43,8 @@ describe('socket limits, heartbeat, failures and shutdown', () => {
         wsMaxBacklogBytes: 256 * 1024,
         maxSocketsPerUser: 2,
         wsRateLimit: 3,
-        wsPingIntervalMs: 100,
-        wsPongTimeoutMs: 300,
+        wsPingIntervalMs: 250,
+        wsPongTimeoutMs: 1500,
       },
     });
     orgId = (await createOrg(t)).id;
