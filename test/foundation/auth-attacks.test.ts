@@ -11,7 +11,7 @@ import {
 import { expectError, login, refresh } from './session.js';
 
 /** Forged tokens are built with `jose` directly, as an attacker with the library would. */
-describe('auth attacks', () => {
+describe('auth attacks', { timeout: 120_000 }, () => {
   let t: TestApp;
   let key: Uint8Array;
   let orgA: string;

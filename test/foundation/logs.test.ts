@@ -15,7 +15,7 @@ import { login, refresh } from './session.js';
  * At the chattiest level, every log line is JSON, request lines carry a request id, and no
  * password, token or server secret ever appears in one.
  */
-describe('logs', () => {
+describe('logs', { timeout: 120_000 }, () => {
   let t: TestApp;
   const logs = captureLogs();
   let orgId: string;

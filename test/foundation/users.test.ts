@@ -23,7 +23,7 @@ interface User {
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const uname = (p = 'u') => `${p}${randomUUID().slice(0, 8)}`;
 
-describe('users', () => {
+describe('users', { timeout: 120_000 }, () => {
   let t: TestApp;
   let orgId: string;
   let admin: Fixture;
