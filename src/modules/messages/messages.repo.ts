@@ -29,11 +29,8 @@ export async function insertMessage(
   groupId: string,
   m: NewMessage,
 ): Promise<{ row: MessageRow; created: boolean } | undefined> {
-  if (m.clientMsgId !== null && m.userId !== null) {
-    // Fast path for retries: no lock, no seq taken.
-    const existing = await findByClientMsgId(db, orgId, groupId, m.userId, m.clientMsgId);
-    if (existing) return { row: existing, created: false };
-  }
+  // No look-up first: a repeated key is rare, so the common case costs two statements; the
+  // rare one takes the lock, conflicts and rolls back, then reads the original.
   try {
     return await db.transaction(async (tx) => {
       const [g] = await tx
