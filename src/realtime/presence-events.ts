@@ -40,6 +40,9 @@ export function createPresenceTracker(
     };
     hub.publish(channels.group(s.orgId, s.groupId), JSON.stringify(event));
   };
+  presence.onExpired((orgId, groupId, user) =>
+    announce('presence.leave', { connId: '', orgId, groupId, ...user }),
+  );
   return {
     connected(s) {
       presence

@@ -42,6 +42,10 @@ export class MemoryPresence implements Presence {
     return sortUsers([...this.peers].flatMap((p) => p.local.usersOf(gk)));
   }
 
+  onExpired(): void {
+    // Nodes in one process stop together or close cleanly: nothing ever expires.
+  }
+
   async close() {
     this.peers.delete(this);
   }

@@ -5,7 +5,9 @@ import { LuaScript, type RedisClient } from './redis-connection.js';
 
 // Per group, Redis holds one hash per node (user id → username, the users that node has
 // sockets for) and a sorted set of those nodes scored by when their entry expires. A node
-// refreshes both on a heartbeat; a crashed node stops refreshing and drops out after the TTL.
+// refreshes both on a heartbeat; a crashed node stops refreshing and drops out after the TTL
+// (its hash lives twice as long, so that a live node's heartbeat can still sweep it and
+// announce the users it took with it).
 // Only a node's first and last connection of a user reach Redis; the rest is counted locally.
 // Times come from Redis (TIME) so that nodes' clocks do not matter.
 const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
@@ -18,9 +20,9 @@ for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
 end
 local here = redis.call('HEXISTS', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[5]))
 if elsewhere == 0 and here == 0 then return 1 end
 return 0`);
 
@@ -38,19 +40,45 @@ const REFRESH = new LuaScript(`${NOW}
 redis.call('DEL', KEYS[2])
 if #ARGV < 4 then redis.call('ZREM', KEYS[1], ARGV[1]) return 0 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
 return 1`);
 
 /** KEYS: nodes. ARGV: hash prefix. Returns user, name, user, name, ... of live nodes. */
 const LIST = new LuaScript(`${NOW}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1)
 local out = {}
-for _, n in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, n in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
   for _, v in ipairs(redis.call('HGETALL', ARGV[1] .. n)) do out[#out + 1] = v end
 end
 return out`);
+
+/**
+ * Removes the nodes whose entry ran out (they stopped without leaving) and returns, once and to
+ * one caller, their users that no live node has: user, name, user, name, ...
+ * KEYS: nodes. ARGV: hash prefix.
+ */
+const SWEEP = new LuaScript(`${NOW}
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+if #dead == 0 then return {} end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+local gone, seen = {}, {}
+for _, n in ipairs(dead) do
+  local h = redis.call('HGETALL', ARGV[1] .. n)
+  redis.call('DEL', ARGV[1] .. n)
+  for i = 1, #h, 2 do
+    if not seen[h[i]] then
+      seen[h[i]] = true
+      local here = false
+      for _, m in ipairs(live) do
+        if redis.call('HEXISTS', ARGV[1] .. m, h[i]) == 1 then here = true break end
+      end
+      if not here then gone[#gone + 1] = h[i] gone[#gone + 1] = h[i + 1] end
+    end
+  end
+end
+return gone`);
 
 export interface RedisPresenceOptions {
   client: RedisClient;
@@ -70,6 +98,9 @@ export class RedisPresence implements Presence {
   private readonly timer: NodeJS.Timeout;
   private readonly onReady = () => void this.refreshAll();
   private closed = false;
+  private readonly expiredHandlers: Array<
+    (orgId: string, groupId: string, user: PresentUser) => void
+  > = [];
 
   constructor(private readonly opts: RedisPresenceOptions) {
     this.client = opts.client;
@@ -140,9 +171,22 @@ export class RedisPresence implements Presence {
   }
 
   private async refresh(gk: string, users: PresentUser[]) {
-    const k = this.keys(...LocalConnections.splitGroupKey(gk));
+    const [orgId, groupId] = LocalConnections.splitGroupKey(gk);
+    const k = this.keys(orgId, groupId);
     const args = [this.nodeId, this.ttlMs, ...users.flatMap((u) => [u.userId, u.username])];
     await REFRESH.run(this.client, [k.nodes, k.own], args);
+    if (users.length === 0) return;
+    // A node with sockets in the group also tells them about users of crashed nodes.
+    const gone = (await SWEEP.run(this.client, [k.nodes], [k.prefix])) as string[];
+    for (let i = 0; i + 1 < gone.length; i += 2) {
+      for (const h of this.expiredHandlers) {
+        h(orgId, groupId, { userId: gone[i]!, username: gone[i + 1]! });
+      }
+    }
+  }
+
+  onExpired(handler: (orgId: string, groupId: string, user: PresentUser) => void): void {
+    this.expiredHandlers.push(handler);
   }
 
   async close() {

@@ -30,6 +30,12 @@ export interface Presence {
   leave(orgId: string, groupId: string, connId: string): Promise<{ last: boolean }>;
   /** The users online in a group, each once, sorted by username. */
   list(orgId: string, groupId: string): Promise<PresentUser[]>;
+  /**
+   * Users who went offline because the node holding their last connection stopped without
+   * leaving: reported once, by one node that still has sockets in the group, within 60 s
+   * (the in-process implementation has no such nodes and never calls it).
+   */
+  onExpired(handler: (orgId: string, groupId: string, user: PresentUser) => void): void;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisNamespace } from '../../src/realtime/channels.js';
+import { redisKeys, redisNamespace } from '../../src/realtime/channels.js';
 import { MemoryPresence } from '../../src/realtime/presence-memory.js';
 import { RedisPresence } from '../../src/realtime/presence-redis.js';
 import type { Presence } from '../../src/realtime/presence.js';
@@ -50,7 +50,7 @@ const impls: PresenceImpl[] = [
 for (const impl of impls) presenceContract(impl);
 
 describe('Redis presence: crashes and restarts', () => {
-  it('drops the entries of a node killed with -9 after the TTL', async () => {
+  it('drops the entries of a node killed with -9 after the TTL and announces its users once', async () => {
     const { org, group } = ids();
     const userId = randomUUID();
     const ttlMs = 1500;
@@ -61,18 +61,44 @@ describe('Redis presence: crashes and restarts', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await once(child.stdout!, 'data');
-    const observer = await redisNode();
-    expect(await observer.list(org, group)).toEqual([{ userId, username: 'crashing' }]);
+    // Two live nodes with a socket each in the group: exactly one of them announces the leave.
+    const watchers = [await redisNode(ttlMs), await redisNode(ttlMs)];
+    const expired: Array<{ groupId: string; user: { userId: string; username: string } }> = [];
+    const announced = new Promise<void>((resolve) => {
+      for (const w of watchers) {
+        w.onExpired((_org, groupId, u) => {
+          expired.push({ groupId, user: u });
+          resolve();
+        });
+      }
+    });
+    const bob = user('bob');
+    await watchers[0]!.join(org, group, 'w1', bob);
+    await watchers[1]!.join(org, group, 'w2', bob);
+    const crashed = { userId, username: 'crashing' };
+    expect(await watchers[0]!.list(org, group)).toEqual([bob, crashed]);
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
     const killedAt = Date.now();
     // Poll with a deadline: the entry must vanish within the TTL (plus scheduling slack).
-    while ((await observer.list(org, group)).length > 0) {
+    while ((await watchers[0]!.list(org, group)).length > 1) {
       expect(Date.now() - killedAt).toBeLessThan(ttlMs + 3000);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await observer.close();
+    expect(await watchers[1]!.list(org, group)).toEqual([bob]);
+    await announced;
+    expect(expired).toEqual([{ groupId: group, user: crashed }]);
+    // The sweep that announced it removed the dead node in the same script, so no later sweep
+    // can announce it again: only the two watchers are left, and only their hashes.
+    const direct = clients[0]!;
+    const nodes = await direct.zrange(namespace + redisKeys.presenceNodes(org, group), '0', '-1');
+    expect(nodes.sort()).toEqual(watchers.map((w) => w.nodeId).sort());
+    const prefix = namespace + redisKeys.presenceOfNodePrefix(org, group);
+    expect((await direct.keys(`${prefix}*`)).sort()).toEqual(
+      watchers.map((w) => prefix + w.nodeId).sort(),
+    );
+    for (const w of watchers) await w.close();
   });
 
   it('writes its entries again after Redis restarts empty', async () => {
