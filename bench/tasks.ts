@@ -53,6 +53,8 @@ export async function runTaskBench(opts: TaskBenchOptions = {}): Promise<TaskBen
       databaseUrl,
       adminToken: 'task-bench-operator-token-0123456789',
       jwtSecret: 'task-bench-jwt-secret-0123456789-0123456789',
+      // Seeding is one long statement.
+      dbStatementTimeoutMs: 600_000,
     },
     reminderIntervalMs: 60_000,
   });
@@ -89,7 +91,7 @@ export async function runTaskBench(opts: TaskBenchOptions = {}): Promise<TaskBen
              'Task ' || g || ' ' || (array['deploy','report','budget','review','design','migrate'])[1 + g % 6]
                || case when g % 500 = 0 then ' kubernetes' else '' end || ' w' || (g % 1000),
              'notes about ' || (array['invoice','customer','release','security'])[1 + g % 4],
-             (array['pending','in_progress','completed','cancelled'])[1 + g % 4],
+             (array['pending','in_progress','completed','cancelled'])[1 + (g / 7) % 4],
              (array['low','medium','high','urgent'])[1 + (g / 3) % 4],
              1 + (g / 3) % 4,
              case when g % 5 = 0 then null else now() + ((g % 2000) - 1000) * interval '1 hour' end,

@@ -79,14 +79,14 @@ async function trial(ctx: Ctx, t: Target, n: number): Promise<TrialResult> {
       runId: ctx.nextRunId(),
       mode: 'open',
       ratePerSender: fixedRate,
-      durationMs: ctx.quick ? 500 : 2_000,
+      durationMs: ctx.quick ? 300 : 2_000,
       drainMs: 1_000,
     });
   };
   const fixedRate = Math.min(FIXED_RATE, FIXED_CAP / (SENDERS * members));
   await reconnect();
   // A longer drain here: the percentiles should include late deliveries rather than drop them.
-  const fixed = (await measure(ctx, t, fixedRate, ctx.quick ? 2_000 : 5_000)).run;
+  const fixed = (await measure(ctx, t, fixedRate, ctx.quick ? 1_000 : 5_000)).run;
   ctx.log(`  ${t.system} N=${n} fixed ${fixedRate.toFixed(2)} msg/s/sender: ${describe(fixed)}`);
 
   const ladder = (ctx.quick ? QUICK_LADDER : FULL_LADDER).filter(
