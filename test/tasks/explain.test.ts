@@ -38,7 +38,7 @@ describe.runIf(process.env['DATABASE_URL'])('org task list at 100,000 tasks', ()
              'Task ' || g || ' ' || (array['deploy','report','budget','review','design','migrate'])[1 + g % 6]
                || case when g % 500 = 0 then ' kubernetes' else '' end || ' w' || (g % 1000),
              'notes about ' || (array['invoice','customer','release','security'])[1 + g % 4] || ' x' || (g % 997),
-             (array['pending','in_progress','completed','cancelled'])[1 + g % 4],
+             (array['pending','in_progress','completed','cancelled'])[1 + (g / 7) % 4],
              (array['low','medium','high','urgent'])[1 + (g / 3) % 4],
              1 + (g / 3) % 4,
              case when g % 5 = 0 then null else now() + ((g % 2000) - 1000) * interval '1 hour' end,
