@@ -122,7 +122,11 @@ async function trial(ctx: Ctx, t: Target, n: number): Promise<TrialResult> {
 }
 
 export async function runFanout(ctx: Ctx): Promise<void> {
-  const sizes = ctx.quick ? [100, 500] : [100, 1_000, 5_000];
+  // BENCH_FANOUT_SIZES=100,1000 overrides the group sizes (to try one size on its own).
+  const override = process.env.BENCH_FANOUT_SIZES?.split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+  const sizes = override?.length ? override : ctx.quick ? [100, 500] : [100, 1_000, 5_000];
   const targets: Target[] = [];
   try {
     targets.push(await startBaseline('ws'), await startBaseline('sio'));
