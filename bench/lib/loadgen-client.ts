@@ -63,7 +63,8 @@ export class LoadGen {
   connect(wire: Wire, sockets: SocketSpec[], timeoutMs = 60_000): Promise<ConnectResult> {
     return this.call(
       { cmd: 'connect', wire, sockets, concurrency: 200, timeoutMs },
-      timeoutMs + 30_000,
+      // The handshake timeout is per socket; the whole batch may take 50 ms per socket more.
+      timeoutMs + 30_000 + sockets.length * 50,
     );
   }
 

@@ -19,7 +19,8 @@ const QUICK = [
 /**
  * Durable ingest: each sender keeps one message in flight and sends the next when its own echo
  * arrives (OrgHub broadcasts only after the message is stored, so the echo is the ack). Stored
- * msgs/s is acknowledged messages over the send window; latency is send → own echo.
+ * msgs/s is acknowledged messages over the send window; latency is send → each delivery
+ * (own echo and the group's other senders).
  */
 async function ingestOn(ctx: Ctx, label: string, f: OrgHubFixture): Promise<void> {
   for (const [senders, groups] of ctx.quick ? QUICK : FULL) {
