@@ -90,7 +90,7 @@ export interface RedisBackendOptions {
 /** Connects to Redis; rejects with a RedisStartupError (naming REDIS_URL) when it cannot. */
 export async function redisBackend(opts: RedisBackendOptions): Promise<RealtimeBackend> {
   const target = parseRedisUrl(opts.redisUrl);
-  const namespace = redisNamespace(opts.cluster);
+  const namespace = redisNamespace(target.namespace ?? opts.cluster);
   const broker = await RedisBroker.connect({
     target,
     namespace,

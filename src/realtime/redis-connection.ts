@@ -16,6 +16,8 @@ export interface RedisTarget {
   sharded: boolean;
   /** Recent group history in Redis (on unless `?history_cache=off`, e.g. to compare in benches). */
   historyCache: boolean;
+  /** `?namespace=<name>`: overrides the cluster name derived from the database. */
+  namespace: string | undefined;
   /** `host:port`, for messages (never the password). */
   where: string;
 }
@@ -24,6 +26,10 @@ export function parseRedisUrl(url: string): RedisTarget {
   const u = new URL(url);
   const flag = (name: string) => ['1', 'true', 'yes'].includes(u.searchParams.get(name) ?? '');
   const cluster = flag('cluster');
+  const namespace = u.searchParams.get('namespace') ?? undefined;
+  if (namespace !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) {
+    throw new Error('REDIS_URL: namespace must be 1 to 64 of A-Z a-z 0-9 _ . -');
+  }
   return {
     url,
     cluster,
@@ -31,6 +37,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     // bus then loses per-channel order (the contract suite caught it): always shard there.
     sharded: cluster || flag('sharded'),
     historyCache: u.searchParams.get('history_cache') !== 'off',
+    namespace,
     where: `${u.hostname}:${u.port || 6379}`,
   };
 }

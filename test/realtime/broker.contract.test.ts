@@ -74,3 +74,25 @@ describe.each([redisImpl(false), redisImpl(true)])('Redis restart: $name', (impl
     }
   });
 });
+
+describe('Redis namespaces', () => {
+  it('keeps two clusters on one Redis apart', async () => {
+    const target = parseRedisUrl(redis.url);
+    const mine = redisNamespace(`ns-a-${randomUUID().slice(0, 8)}`);
+    const theirs = redisNamespace(`ns-b-${randomUUID().slice(0, 8)}`);
+    const a = await RedisBroker.connect({ target, namespace: mine });
+    const peer = await RedisBroker.connect({ target, namespace: mine });
+    const stranger = await RedisBroker.connect({ target, namespace: theirs });
+    try {
+      const inA = inbox(a);
+      const ch = channels.group('acme', 'general');
+      await a.subscribe(ch);
+      await stranger.publish({ channel: ch, frame: 'other deployment' });
+      await peer.publish({ channel: ch, frame: 'same deployment' });
+      await inA.untilFrame('same deployment');
+      expect(inA.frames()).toEqual(['same deployment']);
+    } finally {
+      await Promise.all([a.close(), peer.close(), stranger.close()]);
+    }
+  });
+});
