@@ -33,8 +33,8 @@ export function parseRedisUrl(url: string): RedisTarget {
   return {
     url,
     cluster,
-    // On a cluster, classic PUBLISH goes through whichever node ioredis picks and the cluster
-    // bus then loses per-channel order (the contract suite caught it): always shard there.
+    // On a cluster, classic PUBLISH is relayed to every node over the cluster bus; sharded
+    // pub/sub keeps an org's traffic on the shard that owns its slot.
     sharded: cluster || flag('sharded'),
     historyCache: u.searchParams.get('history_cache') !== 'off',
     namespace,

@@ -20,7 +20,7 @@ describe('REDIS_URL options', () => {
       namespace: 'prod',
       where: 'cache:6379',
     });
-    // A cluster always shards: classic PUBLISH through a cluster loses per-channel order.
+    // A cluster always uses sharded pub/sub.
     expect(parseRedisUrl('redis://n1:7000?cluster=1')).toMatchObject({
       cluster: true,
       sharded: true,
