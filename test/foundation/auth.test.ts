@@ -201,8 +201,13 @@ describe('auth routes', { timeout: 120_000 }, () => {
     const ip = randomIp();
     const as = (u: Fixture, password = PASSWORD, from = ip) =>
       login(t, { org_id: orgId, username: u.user.username, password }, from);
+    // Half by username, half by email: both name the same account.
     const tries = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => as(victim, `wrong-${i}-pass`)),
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2
+          ? as(victim, `wrong-${i}-pass`)
+          : login(t, { org_id: orgId, email: victim.user.email, password: `wrong-${i}` }, ip),
+      ),
     );
     for (const r of tries) expectError(r, 401, 'unauthorized');
     // Per account: even the right password from a fresh address is refused now.

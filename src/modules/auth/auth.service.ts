@@ -67,11 +67,6 @@ export function createAuthService(opts: {
     }): Promise<Session> {
       const ipCheck = await perIp.consume(input.ip);
       if (!ipCheck.ok) throw rateLimited(ipCheck.retryAfterSec);
-      const login = (input.username ?? input.email ?? '').toLowerCase();
-      const accountKey = `${input.orgId}:${login}`;
-      const acct = await perAccount.blocked(accountKey);
-      if (!acct.ok) throw rateLimited(acct.retryAfterSec);
-
       const user =
         input.username || input.email
           ? await findUserByLogin(
@@ -80,6 +75,12 @@ export function createAuthService(opts: {
               input.username ? { username: input.username } : { email: input.email! },
             )
           : undefined;
+      // Counted per account, whether it is named by username or by email; unknown logins by
+      // what was typed, so guessing at them is limited the same way.
+      const login = (input.username ?? input.email ?? '').toLowerCase();
+      const accountKey = user ? `${input.orgId}:id:${user.id}` : `${input.orgId}:${login}`;
+      const acct = await perAccount.blocked(accountKey);
+      if (!acct.ok) throw rateLimited(acct.retryAfterSec);
       const ok = user
         ? await verifyPassword(input.password, user.passwordHash)
         : await burnPasswordCheck(input.password);
