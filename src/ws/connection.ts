@@ -235,8 +235,10 @@ export class Connection implements Subscriber {
         this.closeWith(1008, 'the group no longer exists');
         return;
       }
-      // A repeated client_msg_id: the original event again, to the sender only.
-      if (!stored.created) this.sendText(stored.text);
+      // A repeated client_msg_id: the original event again, to the sender only. If this
+      // socket has not reached that seq yet, it is on its way in order, and sending it now
+      // would put it ahead of the seqs before it.
+      if (!stored.created && stored.message.seq <= this.lastSeq) this.sendText(stored.text);
     } catch (err) {
       if (!isDatabaseUnavailable(err))
         this.deps.log.error({ err, orgId, groupId }, 'message store failed');

@@ -55,7 +55,8 @@ describe('per-group order under interleaved senders, reconnects and duplicates (
 
   const received = (c: Client): MessageFrame[] => c.sockets.flatMap((s) => s.messages());
   const open = async (c: Client, groupId: string) => {
-    const last = received(c).at(-1)?.seq ?? 0;
+    // The resume point is the highest seq held (a re-sent original can come after it).
+    const last = Math.max(0, ...received(c).map((m) => m.seq));
     const s = await connect(t, orgId, groupId, c.user.token, { query: { since_seq: last } });
     c.sockets.push(s);
     c.socket = s;
