@@ -37,6 +37,19 @@ describe.runIf(services)('three nodes on one PostgreSQL and one Redis', () => {
     return s;
   };
 
+  /** Joins, retrying while the server has not yet seen the close of an earlier socket (429). */
+  const joinWhenFree = async (node: TestApp, f: Fixture) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        return await join(node, f);
+      } catch (err) {
+        if ((err as { status?: number }).status !== 429 || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  };
+
   beforeAll(async () => {
     redis = await startPrivateRedis();
     where = await freshDatabase();
@@ -158,24 +171,19 @@ describe.runIf(services)('three nodes on one PostgreSQL and one Redis', () => {
 
   it('holds the socket cap across nodes', async () => {
     const [a, b, c] = nodes;
-    const held = [await join(a, bob), await join(b, bob), await join(c, bob), await join(a, bob)];
+    const held = [
+      await joinWhenFree(a, bob),
+      await joinWhenFree(b, bob),
+      await joinWhenFree(c, bob),
+      await joinWhenFree(a, bob),
+    ];
     const refused = await connect(b, orgId, 'general', bob.token).then(
       () => null,
       (err: { status: number }) => err.status,
     );
     expect(refused).toBe(429);
     await held[0]!.close();
-    // A freed slot is usable from any node, once the server has seen the close.
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      try {
-        held[0] = await join(c, bob);
-        break;
-      } catch (err) {
-        if ((err as { status?: number }).status !== 429 || Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
+    held[0] = await joinWhenFree(c, bob); // a freed slot is usable from any node
     for (const s of held) await s.close();
 
     // Login limits share the same Redis limiters: test/realtime/limits.contract.test.ts
@@ -186,7 +194,7 @@ describe.runIf(services)('three nodes on one PostgreSQL and one Redis', () => {
     const [a, b, c] = nodes;
     const reader = await join(a, alice);
     const other = await join(c, admin);
-    const sender = await join(b, bob);
+    const sender = await joinWhenFree(b, bob);
     const acked = new Set<string>();
     const sendOne = async (i: number) => {
       const before = sender.frames.length;
