@@ -263,6 +263,19 @@ describe('seed task routes', () => {
     expect((await api(t, 'DELETE', `/api/v1/tasks/${y.id}`, { token: bob.token })).status).toBe(
       204,
     );
+    const { body: v } = await create(alice, bob.user.id, { title: 'v' });
+    await api(t, 'PUT', `/api/v1/tasks/${v.id}`, { token: bob.token, body: { title: 'v2' } });
+    const staleDelete = await api(t, 'DELETE', `/api/v1/tasks/${v.id}`, {
+      token: bob.token,
+      headers: { 'if-match': '"1"' },
+    });
+    expect(staleDelete.status).toBe(412);
+    expect(staleDelete.body.code).toBe('version_conflict');
+    const freshDelete = await api(t, 'DELETE', `/api/v1/tasks/${v.id}`, {
+      token: bob.token,
+      headers: { 'if-match': 'W/"2"' },
+    });
+    expect(freshDelete.status).toBe(204);
     const { body: z } = await create(alice, bob.user.id, { title: 'z' });
     expect(
       (await api(t, 'DELETE', `/api/v1/tasks/${z.id}`, { token: t.operatorToken })).status,
