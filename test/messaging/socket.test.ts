@@ -258,6 +258,21 @@ describe('group socket', () => {
       expect(seqsOf(sender)).toEqual(range(1, total));
     });
 
+    it('replays only what is still within retention', async () => {
+      await newGroup('aged');
+      const a = await join(alice.token, 'aged');
+      for (let i = 1; i <= 4; i++) a.send({ content: `a${i}`, client_msg_id: `a${i}` });
+      await a.until(() => seqsOf(a).length === 4);
+      await t.app.database.db.execute(
+        sql`update messages set created_at = now() - interval '8 days' where org_id = ${orgId} and group_id = 'aged' and seq <= 2`,
+      );
+      const b = await join(bob.token, 'aged', { since_seq: 0 });
+      await b.until(() => seqsOf(b).length === 2);
+      a.send({ content: 'a5' });
+      await b.until(() => seqsOf(b).length === 3);
+      expect(seqsOf(b)).toEqual([3, 4, 5]);
+    });
+
     it('a since_seq past the end starts at the end', async () => {
       await newGroup('short');
       const a = await join(alice.token, 'short', { since_seq: 999 });
