@@ -85,7 +85,7 @@ export async function runMultiNode(ctx: Ctx): Promise<void> {
         runId: ctx.nextRunId(),
         mode: 'open',
         ratePerSender: RATE,
-        durationMs: ctx.quick ? 1_500 : 5_000,
+        durationMs: ctx.quick ? 1_000 : 5_000,
         drainMs: 3_000,
       });
       await ctx.gen.closeAll();
