@@ -1,4 +1,5 @@
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -180,6 +181,28 @@ describe('the real process: node dist/main.js (what npm start runs)', () => {
     expect(lines[0]).toContain('DATABASE_URL');
     expect(lines[0]).toContain(String(port));
   }, 40_000);
+});
+
+describe('a port already taken', () => {
+  it('exits 1 with one line naming the address', async () => {
+    const where = await freshDatabase();
+    cleanups.push(() => dropDatabase(where));
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => taken.close(r)));
+    const port = (taken.address() as net.AddressInfo).port;
+    const s = runServer({
+      DATA_DIR: where.dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: where.databaseUrl ?? '',
+    });
+    cleanups.push(async () => s.child.kill('SIGKILL'));
+    expect(await exitWithin(s, 60_000)).toBe(1);
+    const lines = s.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`127.0.0.1:${port}`);
+  }, 90_000);
 });
 
 describe('the database going away at runtime', () => {
