@@ -41,7 +41,9 @@ export function createReminderScheduler(opts: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
 
-  async function runOnce(): Promise<number> {
+  /** One transaction: claims up to a batch; resolves with how many were claimed and sent. */
+  async function runBatch(): Promise<{ claimed: number; sent: number }> {
+    let claimedCount = 0;
     const out: Array<{ orgId: string; userId: string; event: ServerEvent }> = [];
     await db.transaction(async (tx) => {
       // Claim and mark in one statement of one transaction: a row another node holds is
@@ -57,7 +59,9 @@ export function createReminderScheduler(opts: {
         update task_reminders r set fired_at = now()
         from due where r.id = due.id
         returning r.id, r.org_id, r.task_id, r.spec, r.fire_at`);
-      for (const c of rowsOf<Claimed>(claimed)) {
+      const rows = rowsOf<Claimed>(claimed);
+      claimedCount = rows.length;
+      for (const c of rows) {
         const task: StoredTask | undefined = await findTask(tx, c.org_id, c.task_id);
         // A completed or cancelled task gets no reminder; its row stays consumed.
         if (!task || task.status === 'completed' || task.status === 'cancelled') continue;
@@ -77,12 +81,24 @@ export function createReminderScheduler(opts: {
     });
     // Sent after the commit: the notification is stored whether or not a socket is open.
     for (const o of out) events.toUser(o.orgId, o.userId, o.event);
-    return out.length;
+    return { claimed: claimedCount, sent: out.length };
+  }
+
+  async function runOnce(): Promise<number> {
+    return (await runBatch()).sent;
+  }
+
+  /** Drains a backlog (after downtime) batch after batch instead of one batch per interval. */
+  async function drain(): Promise<void> {
+    for (;;) {
+      const { claimed } = await runBatch();
+      if (claimed < BATCH || !timer) return;
+    }
   }
 
   function tick() {
     if (running) return;
-    running = runOnce()
+    running = drain()
       .catch((err) => opts.onError?.(err))
       .finally(() => {
         running = undefined;
@@ -93,9 +109,9 @@ export function createReminderScheduler(opts: {
     runOnce,
     start() {
       if (timer) return;
-      tick();
       timer = setInterval(tick, opts.intervalMs);
       timer.unref();
+      tick();
     },
     async stop() {
       if (timer) clearInterval(timer);
