@@ -8,8 +8,6 @@ import { findUser, findUserByLogin, insertUser } from '../users/users.repo.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import * as tokensRepo from './refresh-tokens.repo.js';
 import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens.js';
-import { orgs } from '../../db/schema.js';
-import { eq } from 'drizzle-orm';
 
 export interface Session {
   accessToken: string;
@@ -126,20 +124,19 @@ export function createAuthService(opts: {
       const allowed = await signups.consume(input.ip);
       if (!allowed.ok) throw rateLimited(allowed.retryAfterSec);
       const passwordHash = await hashPassword(input.password);
-      const org = await insertOrg(db, { id: input.orgId, name: input.orgName });
-      try {
-        const user = await insertUser(db, org.id, {
+      // One transaction: an org never exists without its first admin.
+      const { org, user } = await db.transaction(async (tx) => {
+        const org = await insertOrg(tx, { id: input.orgId, name: input.orgName });
+        const user = await insertUser(tx, org.id, {
           username: input.username,
           email: input.email,
           fullName: input.fullName ?? '',
           passwordHash,
           role: 'admin',
         });
-        return { org, session: await startSession(user) };
-      } catch (err) {
-        await db.delete(orgs).where(eq(orgs.id, org.id));
-        throw err;
-      }
+        return { org, user };
+      });
+      return { org, session: await startSession(user) };
     },
   };
 }
