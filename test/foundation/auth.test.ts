@@ -9,6 +9,9 @@ import {
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
+import { eq } from 'drizzle-orm';
+import { users } from '../../src/db/schema.js';
+import { hashPassword, verifyPassword } from '../../src/modules/auth/passwords.js';
 import { Semaphore } from '../../src/shared/semaphore.js';
 import { expectError, login, randomIp, refresh, type TokenPair } from './session.js';
 
@@ -250,6 +253,26 @@ describe('auth routes', { timeout: 120_000 }, () => {
     expect(elapsed).toBeGreaterThan(200);
     expect(blocked / elapsed).toBeLessThan(0.3);
     expect(maxGap).toBeLessThan(Math.max(250, elapsed / 4));
+  });
+
+  it('stores passwords as scrypt N=2^17, r=8, p=1 with a random salt, never in clear', async () => {
+    const body = {
+      org_id: orgId,
+      username: `hash${randomUUID().slice(0, 6)}`,
+      email: `hash${randomUUID().slice(0, 6)}@example.test`,
+      password: 'Plain-Text-Never-Stored',
+    };
+    const res = await api<{ id: string }>(t, 'POST', '/api/v1/users', { token: alice.token, body });
+    expect(res.status).toBe(201);
+    const [row] = await t.app.database.db
+      .select({ hash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, res.body.id));
+    expect(row!.hash).toMatch(/^scrypt\$131072\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
+    expect(row!.hash).not.toContain(body.password);
+    expect(await hashPassword(body.password)).not.toBe(row!.hash); // salted
+    expect(await verifyPassword(body.password, row!.hash)).toBe(true);
+    expect(await verifyPassword('Plain-Text-Never-Storee', row!.hash)).toBe(false);
   });
 
   it('bounds how many jobs run at once (the scrypt gate)', async () => {
