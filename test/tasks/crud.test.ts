@@ -77,6 +77,9 @@ describe('seed task routes', () => {
       [{ title: 'x', reminders: [{ in: 5 }] }, /reminders/],
       [{ title: 'x', reminders: [{ before_due_minutes: -1 }] }, /reminders/],
       [{ title: 'x', org_id: 'other' }, /org_id/],
+      [{ title: 'x', due_date: '0000-01-01T00:00:00Z' }, /due_date/],
+      [{ title: 'x', due_date: '9999-12-31T23:59:59Z' }, /due_date/],
+      [{ title: 'x', reminders: [{ at: '0000-01-01T00:00:00Z' }] }, /reminders/],
     ];
     for (const [body, field] of cases) {
       const res = await create(alice, alice.user.id, body);

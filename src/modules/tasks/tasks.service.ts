@@ -6,7 +6,6 @@ import {
   TASK_STATUSES,
   type CreateTaskBody,
   type OrgTasksQuery,
-  type Reminder,
   type TaskPriority,
   type TaskStatus,
   type UpdateTaskBody,
@@ -17,6 +16,7 @@ import { authorOf, assertOrgMember, isOrgAdmin, type Principal } from '../auth/p
 import { findOrg } from '../orgs/orgs.repo.js';
 import { findUser, findUserAnyOrg } from '../users/users.repo.js';
 import { PRIORITY_RANK, toTask, type StoredTask } from './tasks.mapper.js';
+import { instant, normaliseReminders, parseList } from './tasks.input.js';
 import { listOrgTasks, type ListResult } from './tasks.query.js';
 import * as repo from './tasks.repo.js';
 
@@ -30,31 +30,6 @@ export interface TaskServiceDeps {
 }
 
 type TaskEventType = 'task.created' | 'task.updated' | 'task.deleted';
-
-const normaliseReminders = (rs: Reminder[]): Reminder[] =>
-  rs.map((r) =>
-    'at' in r
-      ? { at: instant(r.at, 'reminders.at') }
-      : { before_due_minutes: r.before_due_minutes },
-  );
-
-function instant(s: string, field: string): string {
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw badRequest(`${field} must be a valid date-time`);
-  return new Date(t).toISOString();
-}
-
-function parseList<T extends string>(raw: string, allowed: readonly T[], field: string): T[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (!items.length) throw badRequest(`query.${field} must list at least one value`);
-  for (const item of items)
-    if (!allowed.includes(item as T))
-      throw badRequest(`query.${field} has an unsupported value "${item.slice(0, 40)}"`);
-  return items as T[];
-}
 
 /** The comparable API value of each writable field, for the activity log. */
 const snapshot = (t: StoredTask): Record<string, unknown> => {
