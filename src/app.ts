@@ -21,6 +21,7 @@ import { registerNotificationRoutes } from './modules/notifications/notification
 import { createReminderScheduler } from './modules/tasks/reminder-scheduler.js';
 import { registerTaskRoutes } from './modules/tasks/tasks.routes.js';
 import { createTaskService } from './modules/tasks/tasks.service.js';
+import type { EventSink } from './realtime/events.js';
 import { createUserService } from './modules/users/users.service.js';
 import { startPurgeJob } from './modules/messages/messages.purge.js';
 import { registerMessageRoutes } from './modules/messages/messages.routes.js';
@@ -29,7 +30,11 @@ import { lastSeqOf } from './modules/messages/messages.repo.js';
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
 import { createGateway } from './ws/gateway.js';
-import type { EventSink } from './realtime/events.js';
+import { createWorkspaceGateway } from './ws/workspace-gateway.js';
+import { accessRevoked } from './ws/workspace-session.js';
+import { createReadService } from './modules/reads/reads.service.js';
+import { registerReadRoutes } from './modules/reads/reads.routes.js';
+import { registerDmRoutes } from './modules/dms/dms.routes.js';
 import type { MemoryBus } from './realtime/broker-memory.js';
 import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
 import { createPresenceTracker } from './realtime/presence-events.js';
@@ -137,11 +142,22 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       refreshTtlSec: config.refreshTokenTtlSec,
       limiters: backend.limiters,
       signupOpen: config.signup === 'open',
+      // Access changes reach the user's workspace sockets on every node (user channel).
+      events: {
+        sessionsRevoked: (o, u) => events.toUser(o, u, accessRevoked('logout')),
+        loggedOut: (o, u, session) =>
+          events.toUser(o, u, accessRevoked('logout', { session_id: session })),
+      },
     });
-    const users = createUserService(db);
+    const users = createUserService(db, {
+      userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
+    });
     const groups = createGroupService(db, {
       // Losing access to a private group ends the sockets on it at once.
-      memberRemoved: (orgId, groupId, userId) => gateway.kick(orgId, groupId, userId),
+      memberRemoved: (orgId, groupId, userId) => {
+        gateway.kick(orgId, groupId, userId);
+        events.toUser(orgId, userId, accessRevoked('removed', { group_id: groupId }));
+      },
     });
 
     // Resumes and gap fills read recent history from the Redis cache when it holds it whole.
@@ -189,9 +205,31 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     registerUserRoutes(http, users);
     registerMessageRoutes(http, messages, groups);
     registerPresenceRoutes(http, backend.presence, groups);
+    // The workspace socket (`/ws`: every group of a user on one connection), read cursors, DMs.
+    const presenceTracker = createPresenceTracker(backend.presence, hub, (err) =>
+      http.log.warn({ err }, 'presence update failed'),
+    );
+    const reads = createReadService({ db, groups, events });
+    registerReadRoutes(http, reads);
+    registerDmRoutes(http, db);
+    const workspace = createWorkspaceGateway({
+      config,
+      db,
+      authenticator,
+      groups,
+      messages,
+      reads,
+      hub,
+      quota: backend.sockets,
+      presence: presenceTracker,
+      metrics,
+      log: http.log,
+    });
+    cleanups.push(() => workspace.close());
     // The group socket. Cleanups run in reverse, so its close (1001 to every socket) runs
     // before the HTTP server's.
     const gateway = createGateway({
+      delegate: (req, socket, head) => workspace.handle(req, socket, head),
       server: http.server,
       config,
       authenticator,
@@ -199,9 +237,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       messages,
       hub,
       quota: backend.sockets,
-      presence: createPresenceTracker(backend.presence, hub, (err) =>
-        http.log.warn({ err }, 'presence update failed'),
-      ),
+      presence: presenceTracker,
       metrics,
       log: http.log,
     });

@@ -19,6 +19,10 @@ export const Group = Type.Object(
     name: Type.String(),
     private: Type.Boolean(),
     created_at: Timestamp(),
+    // In the group list only: the caller's position (unread = last_seq - last_read_seq).
+    last_seq: Type.Optional(Type.Integer({ description: 'the newest message seq' })),
+    last_read_seq: Type.Optional(Type.Integer({ description: 'the caller’s read cursor' })),
+    unread_count: Type.Optional(Type.Integer({ description: 'messages after the cursor' })),
   },
   { $id: 'Group' },
 );

@@ -28,6 +28,8 @@ export interface GatewayDeps {
   presence?: PresenceTracker;
   metrics: Metrics;
   log: FastifyBaseLogger;
+  /** Another socket endpoint (the workspace socket): true when it took this upgrade. */
+  delegate?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export interface Gateway {
@@ -191,6 +193,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   heartbeat.unref();
 
   deps.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (deps.delegate?.(req, socket, head)) return;
     void onUpgrade(req, socket, head);
   });
 

@@ -26,7 +26,7 @@ export interface Authorized {
 const PATH = /^\/ws\/orgs\/([^/]+)\/groups\/([^/]+)\/?$/;
 
 /** Browsers always send Origin; other clients usually do not, and pass. */
-function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
+export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   if (allowed.includes('*') || allowed.includes(origin.replace(/\/$/, ''))) return true;

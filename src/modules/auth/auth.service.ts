@@ -19,6 +19,8 @@ export interface Session {
 export interface SessionEvents {
   /** Every session of the user was revoked (logout everywhere, token reuse). */
   sessionsRevoked?(orgId: string, userId: string): void;
+  /** One session (refresh token family) was ended by logout. */
+  loggedOut?(orgId: string, userId: string, sessionId: string): void;
 }
 
 const BAD_LOGIN = 'invalid credentials';
@@ -46,7 +48,7 @@ export function createAuthService(opts: {
       familyId,
       expiresAt: new Date(Date.now() + opts.refreshTtlSec * 1000),
     });
-    const access = await tokens.issueAccess(user);
+    const access = await tokens.issueAccess({ ...user, sessionId: familyId });
     return {
       accessToken: access.token,
       refreshToken: refresh.token,
@@ -108,7 +110,9 @@ export function createAuthService(opts: {
 
     async logout(refreshToken: string): Promise<void> {
       const row = await tokensRepo.findRefreshToken(db, hashRefreshToken(refreshToken));
-      if (row) await tokensRepo.revokeFamily(db, row.familyId);
+      if (!row) return;
+      await tokensRepo.revokeFamily(db, row.familyId);
+      opts.events?.loggedOut?.(row.orgId, row.userId, row.familyId);
     },
 
     async signup(input: {

@@ -10,7 +10,9 @@ import type { TokenService } from './tokens.js';
  * so a deleted user is locked out at once and role changes apply to the next request.
  */
 export interface Authenticator {
-  authenticate(token: string | undefined): Promise<(Principal & { expiresAt?: number }) | null>;
+  authenticate(
+    token: string | undefined,
+  ): Promise<(Principal & { expiresAt?: number; sessionId?: string }) | null>;
 }
 
 export function createAuthenticator(db: Db, tokens: TokenService): Authenticator {
@@ -26,7 +28,12 @@ export function createAuthenticator(db: Db, tokens: TokenService): Authenticator
         .where(and(eq(users.id, claims.userId), eq(users.orgId, claims.orgId)))
         .limit(1);
       if (!user) return null;
-      return { kind: 'user', ...user, expiresAt: claims.exp };
+      return {
+        kind: 'user',
+        ...user,
+        expiresAt: claims.exp,
+        ...(claims.sessionId !== undefined && { sessionId: claims.sessionId }),
+      };
     },
   };
 }

@@ -10,6 +10,8 @@ export interface AccessClaims {
   role: 'admin' | 'member';
   /** Unix seconds. */
   exp: number;
+  /** The login session (refresh token family) the token was issued in, when it names one. */
+  sessionId?: string;
 }
 
 /** Signs and verifies access tokens: HS256 only, with issuer, audience and expiry checked. */
@@ -18,6 +20,7 @@ export interface TokenService {
     id: string;
     orgId: string;
     role: 'admin' | 'member';
+    sessionId?: string;
   }): Promise<{ token: string; expiresIn: number }>;
   verifyAccess(token: string): Promise<AccessClaims | null>;
   isOperatorToken(token: string): boolean;
@@ -32,7 +35,9 @@ export function createTokenService(opts: {
   const adminDigest = sha256(opts.adminToken);
   return {
     async issueAccess(user) {
-      const token = await new SignJWT({ org: user.orgId, role: user.role })
+      // `sid` lets a logout end the sockets of that session only (not the user's others).
+      const sid = user.sessionId ? { sid: user.sessionId } : {};
+      const token = await new SignJWT({ org: user.orgId, role: user.role, ...sid })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(user.id)
         .setIssuer(ISSUER)
@@ -55,7 +60,14 @@ export function createTokenService(opts: {
         const org = payload['org'];
         if (typeof org !== 'string' || (role !== 'admin' && role !== 'member') || !payload.sub)
           return null;
-        return { userId: payload.sub, orgId: org, role, exp: payload.exp! };
+        const sid = payload['sid'];
+        return {
+          userId: payload.sub,
+          orgId: org,
+          role,
+          exp: payload.exp!,
+          ...(typeof sid === 'string' && { sessionId: sid }),
+        };
       } catch {
         return null;
       }

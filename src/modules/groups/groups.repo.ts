@@ -1,7 +1,7 @@
-import { and, eq, exists, or, sql } from 'drizzle-orm';
+import { and, eq, exists, getTableColumns, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { isUniqueViolation, pgErrorCode } from '../../db/database.js';
-import { groupMembers, groups, type GroupRow } from '../../db/schema.js';
+import { groupMembers, groups, readCursors, type GroupRow } from '../../db/schema.js';
 import { conflict, notFound } from '../../errors.js';
 import { isSlug } from '../../shared/ids.js';
 
@@ -80,12 +80,16 @@ export async function isGroupMember(
   return row !== undefined;
 }
 
-/** Groups a user may join: every public group, and the private ones they belong to (all, for admins). */
+/**
+ * Groups a user may join: every public group, and the private ones they belong to (all, for
+ * admins), each with `readerId`'s read cursor (0 when none, or no reader) in the same query.
+ */
 export async function listJoinableGroups(
   db: Db,
   orgId: string,
   viewer: { userId: string; seeAll: false } | { seeAll: true },
-): Promise<GroupRow[]> {
+  readerId?: string,
+): Promise<Array<GroupRow & { lastReadSeq: number }>> {
   const visible = viewer.seeAll
     ? undefined
     : or(
@@ -104,8 +108,19 @@ export async function listJoinableGroups(
         ),
       );
   return db
-    .select()
+    .select({
+      ...getTableColumns(groups),
+      lastReadSeq: sql<number>`coalesce(${readCursors.lastReadSeq}, 0)`.mapWith(Number),
+    })
     .from(groups)
+    .leftJoin(
+      readCursors,
+      and(
+        eq(readCursors.orgId, groups.orgId),
+        eq(readCursors.groupId, groups.id),
+        readerId ? eq(readCursors.userId, readerId) : sql`false`,
+      ),
+    )
     .where(and(eq(groups.orgId, orgId), eq(groups.kind, 'group'), visible))
     .orderBy(groups.createdAt, groups.id)
     .limit(10_000);

@@ -44,7 +44,7 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
       });
     },
 
-    async list(p: Principal, orgId: string): Promise<GroupRow[]> {
+    async list(p: Principal, orgId: string) {
       assertOrgMember(p, orgId);
       if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
       const seeAll = isOrgAdmin(p, orgId);
@@ -52,6 +52,7 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
         db,
         orgId,
         seeAll || p.kind !== 'user' ? { seeAll: true } : { seeAll: false, userId: p.id },
+        p.kind === 'user' ? p.id : undefined,
       );
     },
 

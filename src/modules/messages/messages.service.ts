@@ -83,12 +83,14 @@ export function createMessageService(deps: MessageServiceDeps) {
     orgId: string,
     groupId: string,
     author: Author,
-    input: { content: string; clientMsgId: string | null },
+    // `id` is optional: a caller that must recognise its own message among the live ones
+    // (the workspace socket's publish reply) chooses it up front.
+    input: { content: string; clientMsgId: string | null; id?: string },
     source: 'ws' | 'http',
   ): Promise<Stored | undefined> {
     const started = performance.now();
     const result = await repo.insertMessage(db, orgId, groupId, {
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       userId: author.userId,
       username: author.username,
       clientId: author.clientId,

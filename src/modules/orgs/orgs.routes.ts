@@ -88,7 +88,13 @@ export function registerOrgRoutes(app: Api, db: Db, groups: GroupService) {
         response: { 200: Type.Array(Type.Ref('Group')), ...errors(404) },
       },
     },
-    async (req) => (await groups.list(req.principal, req.params.orgId)).map(toGroup),
+    async (req) =>
+      (await groups.list(req.principal, req.params.orgId)).map((g) => ({
+        ...toGroup(g),
+        last_seq: g.lastSeq,
+        last_read_seq: Math.min(g.lastReadSeq, g.lastSeq),
+        unread_count: Math.max(0, g.lastSeq - g.lastReadSeq),
+      })),
   );
 
   for (const [method, present] of [

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { redactUrl } from '../http/server.js';
+import { bearerToken } from '../modules/auth/authenticator.js';
+import type { SocketQuota } from '../realtime/socket-quota.js';
+import { originAllowed, refuse, UpgradeRefused } from './upgrade.js';
+import { WorkspaceConnection } from './workspace-connection.js';
+import { WorkspaceUser, type WorkspaceDeps } from './workspace-deps.js';
+
+export interface WorkspaceGateway {
+  /** Takes the upgrade when it is for `/ws`; false leaves it to the group socket. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  readonly size: number;
+  /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
+  close(): Promise<void>;
+}
+
+const PATH = /^\/ws\/?$/;
+const SHUTDOWN_WAIT_MS = 3000;
+
+/**
+ * The workspace socket, `GET /ws`. Refusals (403 Origin, 401 token, 403 not a user, 429 the
+ * per-user socket cap shared with the group socket, 503 shutting down) are HTTP answers
+ * decided before any 101, exactly as for the group socket.
+ */
+export function createWorkspaceGateway(
+  deps: WorkspaceDeps & { quota: SocketQuota },
+): WorkspaceGateway {
+  const { config, log, metrics } = deps;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.wsMaxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  const open = new Set<WorkspaceConnection>();
+  let closing = false;
+
+  async function authorize(req: IncomingMessage): Promise<WorkspaceUser> {
+    if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
+    if (!originAllowed(req, config.allowedOrigins)) {
+      throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const token =
+      bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined;
+    const p = await deps.authenticator.authenticate(token);
+    if (!p) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
+    if (p.kind !== 'user') {
+      throw new UpgradeRefused(
+        'forbidden',
+        'the workspace socket is for users; use the group socket',
+      );
+    }
+    return new WorkspaceUser(p.id, p.orgId, p.username, p.role, p.sessionId, p.expiresAt);
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => socket.destroy());
+    const connId = randomUUID();
+    let held: WorkspaceUser | undefined;
+    try {
+      const user = await authorize(req);
+      if (!(await deps.quota.acquire(user.orgId, user.id, connId, config.maxSocketsPerUser))) {
+        throw new UpgradeRefused(
+          'rate_limited',
+          `at most ${config.maxSocketsPerUser} sockets per user (MAX_SOCKETS_PER_USER)`,
+        );
+      }
+      held = user;
+      if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
+      if (socket.destroyed) throw new UpgradeRefused('bad_request', 'client went away');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        held = undefined;
+        attach(new WorkspaceConnection(ws, connId, user, deps));
+      });
+    } catch (err) {
+      if (held) void deps.quota.release(held.orgId, held.id, connId);
+      const r = refuse(socket, err);
+      if (r.status >= 500 && !(err instanceof UpgradeRefused)) {
+        log.error({ err, url: redactUrl(req.url ?? '') }, 'workspace upgrade failed');
+      }
+    }
+  }
+
+  function attach(conn: WorkspaceConnection) {
+    const { ws, user } = conn;
+    open.add(conn);
+    metrics.wsConnections.inc();
+    conn.lastPingAt = Date.now();
+    ws.on('error', (err) => log.debug({ err: err.message, conn: conn.id }, 'socket error'));
+    ws.on('message', (data, isBinary) => {
+      conn.awaitingPong = false;
+      conn.onFrame(data as Buffer, isBinary);
+    });
+    ws.on('pong', () => {
+      conn.awaitingPong = false;
+    });
+    ws.on('close', (code) => {
+      open.delete(conn);
+      conn.detach();
+      void deps.quota.release(user.orgId, user.id, conn.id);
+      metrics.wsConnections.dec();
+      metrics.wsDisconnects.inc({ code: String(conn.closeCode ?? code) });
+    });
+    conn.start();
+  }
+
+  // Same heartbeat as the group socket: a ping every WS_PING_INTERVAL, cut after WS_PONG_TIMEOUT.
+  const tickMs = Math.max(
+    20,
+    Math.floor(Math.min(config.wsPingIntervalMs, config.wsPongTimeoutMs) / 4),
+  );
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const conn of open) {
+      if (conn.awaitingPong) {
+        if (now - conn.lastPingAt >= config.wsPongTimeoutMs) {
+          conn.closeCode ??= 1006;
+          conn.ws.terminate();
+        }
+      } else if (now - conn.lastPingAt >= config.wsPingIntervalMs) {
+        conn.awaitingPong = true;
+        conn.lastPingAt = now;
+        conn.ws.ping();
+      }
+    }
+  }, tickMs);
+  heartbeat.unref();
+
+  return {
+    handle(req, socket, head) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (!PATH.test(path)) return false;
+      void onUpgrade(req, socket, head);
+      return true;
+    },
+    get size() {
+      return open.size;
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      await Promise.all(
+        [...open].map(
+          (conn) =>
+            new Promise<void>((resolve) => {
+              if (conn.ws.readyState === conn.ws.CLOSED) return resolve();
+              const t = setTimeout(() => {
+                conn.ws.terminate();
+                resolve();
+              }, SHUTDOWN_WAIT_MS);
+              conn.ws.once('close', () => {
+                clearTimeout(t);
+                resolve();
+              });
+              conn.closeWith(1001, 'server shutting down');
+            }),
+        ),
+      );
+      wss.close();
+    },
+  };
+}
