@@ -223,13 +223,12 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
         return this.send({ type: 'history', req: f.req, group_id: f.group_id, messages });
       }
       case 'read': {
-        const r = await this.deps.reads.markRead(
-          this.user.principal(),
-          this.user.orgId,
-          f.group_id,
-          f.seq,
-        );
-        if (r.eventId) this.ownReads.add(r.eventId);
+        // The reply tells this socket; the event is for the user's other sockets.
+        const eventId = randomUUID();
+        this.ownReads.add(eventId);
+        const r = await this.deps.reads
+          .markRead(this.user.principal(), this.user.orgId, f.group_id, f.seq, eventId)
+          .finally(() => this.ownReads.delete(eventId));
         const { eventId: _, ...cursor } = r;
         return this.send({ type: 'read', req: f.req, ...cursor, seq: r.last_read_seq });
       }

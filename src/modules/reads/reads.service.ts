@@ -22,7 +22,14 @@ export interface ReadResult {
  */
 export function createReadService(deps: { db: Db; groups: GroupService; events: EventSink }) {
   return {
-    async markRead(p: Principal, orgId: string, groupId: string, seq: number): Promise<ReadResult> {
+    /** `eventId`: chosen by a socket that must recognise its own event (delivered in here). */
+    async markRead(
+      p: Principal,
+      orgId: string,
+      groupId: string,
+      seq: number,
+      eventIdIfMoved: string = randomUUID(),
+    ): Promise<ReadResult> {
       await deps.groups.joinableGroup(p, orgId, groupId);
       // The operator reads nothing of its own: it has no cursor.
       if (p.kind !== 'user') throw notFound('group');
@@ -30,7 +37,7 @@ export function createReadService(deps: { db: Db; groups: GroupService; events: 
       if (!r) throw notFound('group');
       let eventId: string | null = null;
       if (r.moved) {
-        eventId = randomUUID();
+        eventId = eventIdIfMoved;
         const event: ReadEvent = {
           type: 'read',
           id: eventId,
