@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  createOrg,
+  createUser,
+  startApp,
+  type Fixture,
+  type TestApp,
+} from '../helpers/app.js';
+import type { WebSocket } from 'ws';
+import { WorkspaceConnection } from '../../src/ws/workspace-connection.js';
+import { WorkspaceUser, type WorkspaceDeps } from '../../src/ws/workspace-deps.js';
+import { openWorkspace, type WorkspaceSocket } from './ws-client.js';
+
+describe('typing indicators on the workspace socket', () => {
+  let t: TestApp;
+  let orgId: string;
+  let alice: Fixture;
+  let bob: Fixture;
+  const open: WorkspaceSocket[] = [];
+  const ws = async (token: string, groups: string[] = ['chat']) => {
+    const s = await openWorkspace(t, token);
+    open.push(s);
+    for (const g of groups) await s.request({ type: 'subscribe', group_id: g });
+    return s;
+  };
+  const typingOf = (s: WorkspaceSocket, userId: string) =>
+    s.frames.filter((f) => f.type === 'typing' && f['user_id'] === userId);
+
+  beforeAll(async () => {
+    t = await startApp();
+    orgId = (await createOrg(t)).id;
+    alice = await createUser(t, orgId);
+    bob = await createUser(t, orgId);
+    const r = await api(t, 'POST', `/api/v1/orgs/${orgId}/groups`, {
+      token: alice.token,
+      body: { id: 'chat', name: 'chat' },
+    });
+    expect(r.status).toBe(201);
+  });
+  afterAll(async () => {
+    for (const s of open) s.ws.terminate();
+    await t.close();
+  });
+
+  it('reaches the others, not the typer; rate-limited; stops ~5 s after the last frame', async () => {
+    const a = await ws(alice.token);
+    const b = await ws(bob.token);
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) a.send({ type: 'typing', req: `t${i}`, group_id: 'chat' });
+    const ev = await b.next((f) => f.type === 'typing');
+    expect(ev).toEqual({
+      type: 'typing',
+      group_id: 'chat',
+      user_id: alice.user.id,
+      username: alice.user.username,
+    });
+    const stop = await b.next((f) => f.type === 'typing' && f['stopped'] === true, 0, 10_000);
+    const took = Date.now() - started;
+    expect(stop).toMatchObject({ user_id: alice.user.id, group_id: 'chat' });
+    expect(took).toBeGreaterThanOrEqual(4500);
+    expect(took).toBeLessThan(9000);
+    // Five frames within a second made one event (and one stop), never stored, never echoed.
+    expect(typingOf(b, alice.user.id)).toHaveLength(2);
+    expect(typingOf(a, alice.user.id)).toHaveLength(0);
+    const h = await b.request({ type: 'history', group_id: 'chat' });
+    expect(h['messages']).toEqual([]);
+  });
+
+  it('stops at once when the typer leaves; needs a subscription', async () => {
+    const a = await ws(alice.token);
+    const b = await ws(bob.token);
+    a.send({ type: 'typing', req: 'x', group_id: 'chat' });
+    await b.next((f) => f.type === 'typing' && !f['stopped']);
+    const from = b.frames.length;
+    const started = Date.now();
+    await a.close();
+    await b.next((f) => f.type === 'typing' && f['stopped'] === true, from);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const c = await ws(alice.token, []);
+    expect(await c.request({ type: 'typing', group_id: 'chat' })).toMatchObject({
+      type: 'error',
+      code: 'not_found',
+    });
+  });
+
+  it('drops typing first for a socket whose backlog is above half the bound', () => {
+    // The policy alone, on a socket whose backlog is set by hand: on loopback, how much the
+    // kernel buffers before `bufferedAmount` grows is not knowable from a test.
+    const max = 1000;
+    const sent: string[] = [];
+    const fake = {
+      OPEN: 1,
+      readyState: 1,
+      bufferedAmount: 0,
+      send: (data: Buffer) => void sent.push(data.toString()),
+      close: () => {},
+      terminate: () => {},
+    };
+    const deps = {
+      config: { wsRateLimit: 10, wsMaxBacklogBytes: max },
+      metrics: { wsBacklogCloses: { inc: () => {} } },
+    } as unknown as WorkspaceDeps;
+    const user = new WorkspaceUser(bob.user.id, orgId, 'bob', 'member', undefined, undefined);
+    const conn = new WorkspaceConnection(fake as unknown as WebSocket, 'c1', user, deps);
+    const typing = JSON.stringify({
+      type: 'typing',
+      group_id: 'g',
+      user_id: alice.user.id,
+      username: 'a',
+    });
+    const message = JSON.stringify({ type: 'message', id: 'm', seq: 1 });
+    fake.bufferedAmount = 400;
+    conn.laneSend('g', typing);
+    expect(sent).toEqual([typing]);
+    fake.bufferedAmount = 600;
+    conn.laneSend('g', typing);
+    conn.laneSend('g', Buffer.from(message));
+    expect(sent).toEqual([typing, message]);
+  });
+});
