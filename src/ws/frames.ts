@@ -51,10 +51,14 @@ export function parseClientFrame(
     return invalid('type must be "ping" or absent (a message)', clientMsgId);
   }
   if (rawId !== undefined && rawId !== null) {
-    if (typeof rawId !== 'string' || rawId.length < 1 || rawId.length > CLIENT_MSG_ID_MAX) {
+    if (
+      typeof rawId !== 'string' ||
+      rawId.length < 1 ||
+      rawId.length > CLIENT_MSG_ID_MAX ||
+      rawId.includes('\u0000')
+    ) {
       return invalid(
-        `client_msg_id must be a string of 1 to ${CLIENT_MSG_ID_MAX} characters`,
-        clientMsgId !== null && clientMsgId.length <= CLIENT_MSG_ID_MAX ? clientMsgId : null,
+        `client_msg_id must be a string of 1 to ${CLIENT_MSG_ID_MAX} characters without NUL`,
       );
     }
   }

@@ -181,6 +181,9 @@ describe('group socket', () => {
         [{ nothing: true }, 'bad_request', null],
         [{ type: 'shout', content: 'x' }, 'bad_request', null],
         [{ content: 'x', client_msg_id: 'k'.repeat(65) }, 'bad_request', null],
+        // PostgreSQL text cannot hold NUL: refused as bad input, never a storage failure.
+        [{ content: 'a\u0000b', client_msg_id: 'e4' }, 'bad_request', 'e4'],
+        [{ content: 'x', client_msg_id: 'n\u0000' }, 'bad_request', null],
         [
           { content: 'x'.repeat(t.app.config.maxMessageChars + 1), client_msg_id: 'e3' },
           'payload_too_large',

@@ -65,6 +65,7 @@ export function createMessageService(deps: MessageServiceDeps) {
   /** Null when acceptable; else the error a sender gets (socket error frame or HTTP status). */
   function checkContent(content: string): AppError | null {
     if (content.trim() === '') return badRequest('content must not be empty');
+    if (content.includes('\u0000')) return badRequest('content must not contain NUL characters');
     // Code points, as people count characters; the UTF-16 length is an upper bound.
     if (content.length > deps.maxMessageChars && [...content].length > deps.maxMessageChars) {
       return new AppError(
