@@ -144,13 +144,19 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       signupOpen: config.signup === 'open',
       // Access changes reach the user's workspace sockets on every node (user channel).
       events: {
-        sessionsRevoked: (o, u) => events.toUser(o, u, accessRevoked('logout')),
+        sessionsRevoked: (o, u) => {
+          gateway.closeUser(o, u, 4003, 'every session of this user was revoked');
+          events.toUser(o, u, accessRevoked('logout'));
+        },
         loggedOut: (o, u, session) =>
           events.toUser(o, u, accessRevoked('logout', { session_id: session })),
       },
     });
     const users = createUserService(db, {
-      userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
+      userChanged: (orgId, userId, change) => {
+        if (change === 'deleted') gateway.closeUser(orgId, userId, 4003, 'user deleted');
+        events.toUser(orgId, userId, accessRevoked(change));
+      },
     });
     const groups = createGroupService(db, {
       // Losing access to a private group ends the sockets on it at once.

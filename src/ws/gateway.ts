@@ -37,6 +37,8 @@ export interface Gateway {
   readonly size: number;
   /** Closes the sockets of a user on a group (they lost access to it). */
   kick(orgId: string, groupId: string, userId: string): void;
+  /** Closes every group socket of a user on this node (deleted, or all sessions revoked). */
+  closeUser(orgId: string, userId: string, code: number, reason: string): void;
   /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
   close(): Promise<void>;
 }
@@ -206,6 +208,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const c = conn.ctx;
         if (c.orgId === orgId && c.groupId === groupId && c.author.userId === userId) {
           conn.closeWith(1008, 'no longer a member of this group');
+        }
+      }
+    },
+    closeUser(orgId, userId, code, reason) {
+      for (const conn of open) {
+        if (conn.ctx.orgId === orgId && conn.ctx.author.userId === userId) {
+          conn.closeWith(code, reason);
         }
       }
     },

@@ -8,6 +8,7 @@ import type { WorkspaceDeps } from './workspace-deps.js';
 
 /** The warning comes this long before expiry (or halfway through a shorter token life). */
 const WARN_BEFORE_MS = 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Sent on the user channel when a user's access changed; every node's sockets act on it. */
 export interface AccessRevoked {
@@ -48,16 +49,25 @@ export class SessionClock {
     if (exp === undefined) return;
     const left = exp * 1000 - Date.now();
     const warnIn = left - Math.min(WARN_BEFORE_MS, left / 2);
-    this.warnTimer = setTimeout(
-      () =>
-        this.conn.send({ type: 'token.expiring', expires_at: new Date(exp * 1000).toISOString() }),
-      Math.max(0, warnIn),
-    );
+    if (warnIn <= MAX_TIMER_MS) {
+      this.warnTimer = setTimeout(
+        () =>
+          this.conn.send({
+            type: 'token.expiring',
+            expires_at: new Date(exp * 1000).toISOString(),
+          }),
+        Math.max(0, warnIn),
+      );
+      this.warnTimer.unref();
+    }
+    // Timers cap at 2^31-1 ms (~24.8 days): a longer token life re-arms when that fires.
     this.expireTimer = setTimeout(
-      () => this.conn.closeWith(CLOSE_TOKEN_EXPIRED, 'access token expired'),
-      Math.max(0, left),
+      () =>
+        Date.now() >= exp * 1000
+          ? this.conn.closeWith(CLOSE_TOKEN_EXPIRED, 'access token expired')
+          : this.arm(),
+      Math.min(MAX_TIMER_MS, Math.max(0, left)),
     );
-    this.warnTimer.unref();
     this.expireTimer.unref();
   }
 

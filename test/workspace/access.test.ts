@@ -14,6 +14,7 @@ import {
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
+import { connect } from '../messaging/socket-client.js';
 import { openWorkspace, type WorkspaceSocket } from './ws-client.js';
 
 const TTL_SEC = 4;
@@ -123,13 +124,15 @@ describe('token lifecycle and access changes on open workspace sockets', () => {
     expect(await b.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
   });
 
-  it('deleting a user closes their sockets within 1 s', async () => {
+  it('deleting a user closes their sockets (workspace and group) within 1 s', async () => {
     const f = await user();
     const s = await ws(f.token);
+    const g = await connect(t, orgId, 'open', f.token);
     const started = Date.now();
     const r = await api(t, 'DELETE', `/api/v1/users/${f.user.id}`, { token: admin.token });
     expect(r.status).toBe(204);
     expect((await s.closed).code).toBe(4003);
+    expect((await g.closed).code).toBe(4003);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 

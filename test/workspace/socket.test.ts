@@ -184,6 +184,25 @@ describe('workspace socket: one socket for every group', () => {
     expect(a.frames.filter((f) => f.type === 'broadcast')).toHaveLength(1);
   });
 
+  it('a subscription is presence in the group: join and leave reach the other subscribers', async () => {
+    await group('lobby');
+    const a = await ws(alice.token);
+    await a.request({ type: 'subscribe', group_id: 'lobby' });
+    const b = await ws(bob.token);
+    await b.request({ type: 'subscribe', group_id: 'lobby' });
+    const join = await a.next((f) => f.type === 'presence.join' && f['user_id'] === bob.user.id);
+    expect(join).toMatchObject({ group_id: 'lobby', username: bob.user.username });
+    await b.request({ type: 'unsubscribe', group_id: 'lobby' });
+    await a.next((f) => f.type === 'presence.leave' && f['user_id'] === bob.user.id);
+    const list = await api(t, 'GET', `/api/v1/orgs/${orgId}/groups/lobby/presence`, {
+      token: alice.token,
+    });
+    expect(list.status).toBe(200);
+    expect((list.body as Array<{ user_id: string }>).map((u) => u.user_id)).toEqual([
+      alice.user.id,
+    ]);
+  });
+
   it('shares the stream with the group socket, which keeps working', async () => {
     const a = await ws(alice.token);
     await a.request({ type: 'subscribe', group_id: 'g1' });
