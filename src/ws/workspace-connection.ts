@@ -5,18 +5,22 @@ import { AppError } from '../errors.js';
 import type { WorkspaceClientFrame } from '../protocol/workspace.js';
 import type { Frame, Subscriber } from '../realtime/hub.js';
 import { Lane, type LaneOwner } from './workspace-lane.js';
-import { errorText, parseWorkspaceFrame } from './workspace-frames.js';
+import {
+  ACCESS_HEAD,
+  MAX_SUBSCRIPTIONS,
+  MESSAGE_HEAD,
+  READ_HEAD,
+  TYPING_HEAD,
+  clientError,
+  errorText,
+  parseWorkspaceFrame,
+} from './workspace-frames.js';
 import { SessionClock } from './workspace-session.js';
 import { TokenBucket, type WorkspaceDeps, type WorkspaceUser } from './workspace-deps.js';
 import { TypingState } from './workspace-typing.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
 
 type Of<T extends WorkspaceClientFrame['type']> = Extract<WorkspaceClientFrame, { type: T }>;
-
-const MESSAGE_HEAD = '{"type":"message","id":"';
-const READ_HEAD = '{"type":"read","id":"';
-const ACCESS_HEAD = '{"type":"access.revoked"';
-const TYPING_HEAD = '{"type":"typing"';
 
 /**
  * One workspace socket (`GET /ws`): all of a user's groups and DMs over one connection.
@@ -159,14 +163,9 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
     this.lanes.delete(groupId);
     lane.stop();
     this.typing.stop(groupId);
-    this.deps.presence?.disconnected(this.presenceOf(lane));
+    this.deps.presence?.disconnected(lane.presenceOf(this.user));
     if (reason !== null)
       this.send({ type: 'unsubscribed', req: null, group_id: groupId, reason, message });
-  }
-
-  private presenceOf(lane: Lane) {
-    const { orgId, id: userId, username } = this.user;
-    return { connId: lane.presenceId, orgId, groupId: lane.groupId, userId, username };
   }
 
   onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -194,14 +193,10 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
   }
 
   private failed(f: WorkspaceClientFrame, err: unknown) {
-    const groupId = 'group_id' in f ? f.group_id : undefined;
-    if (err instanceof AppError && err.status < 500) {
-      const code = err.code === 'not_found' || err.code === 'forbidden' ? err.code : 'bad_request';
-      return this.error(f.req, code, err.message, groupId);
-    }
-    if (!isDatabaseUnavailable(err))
+    const e = clientError(err);
+    if (e.code === 'unavailable' && !isDatabaseUnavailable(err))
       this.deps.log.error({ err, frame: f.type }, 'workspace frame failed');
-    this.error(f.req, 'unavailable', 'could not be done now, nothing changed; retry', groupId);
+    this.error(f.req, e.code, e.message, 'group_id' in f ? f.group_id : undefined);
   }
 
   private async handle(f: WorkspaceClientFrame): Promise<void> {
@@ -239,6 +234,14 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
 
   private async subscribe(f: Of<'subscribe'>) {
     const { orgId } = this.user;
+    if (this.lanes.size >= MAX_SUBSCRIPTIONS && !this.lanes.has(f.group_id)) {
+      return this.error(
+        f.req,
+        'rate_limited',
+        `at most ${MAX_SUBSCRIPTIONS} subscriptions per socket`,
+        f.group_id,
+      );
+    }
     const group = await this.deps.groups.joinableGroup(this.user.principal(), orgId, f.group_id);
     const { messages } = this.deps;
     this.dropLane(f.group_id, null, '');
@@ -262,7 +265,7 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
     );
     this.lanes.set(f.group_id, lane);
     this.send({ type: 'subscribed', req: f.req, group_id: f.group_id, last_seq: last, recovered });
-    this.deps.presence?.connected(this.presenceOf(lane));
+    this.deps.presence?.connected(lane.presenceOf(this.user));
     void lane.start();
   }
 

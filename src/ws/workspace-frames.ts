@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { AppError } from '../errors.js';
 import {
   WORKSPACE_FRAME_TYPES,
   WorkspaceClientFrame,
@@ -14,6 +15,23 @@ const ajv = new Ajv({
 });
 const check = ajv.compile<WorkspaceClientFrame>(WorkspaceClientFrame);
 const known = new Set<string>(WORKSPACE_FRAME_TYPES);
+
+/** How server frames begin (JSON.stringify keeps key order), to route them without parsing. */
+export const MESSAGE_HEAD = '{"type":"message","id":"';
+export const READ_HEAD = '{"type":"read","id":"';
+export const ACCESS_HEAD = '{"type":"access.revoked"';
+export const TYPING_HEAD = '{"type":"typing"';
+/** Subscriptions one socket may hold: each is a hub subscription and a presence entry. */
+export const MAX_SUBSCRIPTIONS = 1000;
+
+/** What a client is told of a failed request: its own mistake, or `unavailable` (retry). */
+export function clientError(err: unknown): Pick<WorkspaceError, 'code' | 'message'> {
+  if (err instanceof AppError && err.status < 500) {
+    const code = err.code === 'not_found' || err.code === 'forbidden' ? err.code : 'bad_request';
+    return { code, message: err.message };
+  }
+  return { code: 'unavailable', message: 'could not be done now, nothing changed; retry' };
+}
 
 export type Parsed =
   { ok: true; frame: WorkspaceClientFrame } | { ok: false; error: WorkspaceError };

@@ -94,6 +94,12 @@ export class Lane {
     );
   }
 
+  /** This subscription as presence sees it: the user in the group, one connection. */
+  presenceOf(user: { id: string; username: string }) {
+    const { presenceId: connId, orgId, groupId } = this;
+    return { connId, orgId, groupId, userId: user.id, username: user.username };
+  }
+
   /** Replays what the client missed after `sinceSeq`, then goes live. */
   start(): Promise<void> {
     return this.conn.start();
