@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
@@ -12,7 +13,7 @@ import { WorkspaceConnection } from '../../src/ws/workspace-connection.js';
 import { WorkspaceUser, type WorkspaceDeps } from '../../src/ws/workspace-deps.js';
 import { openWorkspace, type WorkspaceSocket } from './ws-client.js';
 
-describe('typing indicators on the workspace socket', () => {
+describe('typing indicators and the backlog bound on the workspace socket', () => {
   let t: TestApp;
   let orgId: string;
   let alice: Fixture;
@@ -82,6 +83,30 @@ describe('typing indicators on the workspace socket', () => {
       type: 'error',
       code: 'not_found',
     });
+  });
+
+  it('closes a workspace socket too far behind with 1013; others get everything', async () => {
+    const slow = await ws(alice.token, []);
+    const fast = await ws(bob.token, []);
+    const raw = (slow.ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    const blob = 'b'.repeat(100_000);
+    const closes = async () => (await t.app.metrics.wsBacklogCloses.get()).values[0]?.value ?? 0;
+    const before = await closes();
+    // Paced by the fast reader, so only the paused socket's backlog grows (past what the
+    // kernel's buffers absorb first).
+    const bulk = () => fast.frames.filter((f) => f.type === 'bulk').length;
+    let sent = 0;
+    while ((await closes()) === before) {
+      if (sent === 500) throw new Error('the paused socket was never closed');
+      t.app.events.toOrg(orgId, { type: 'bulk', id: `b${sent++}`, blob });
+      await fast.until(() => bulk() === sent);
+    }
+    t.app.events.toOrg(orgId, { type: 'bulk', id: `b${sent++}`, blob });
+    await fast.until(() => bulk() === sent);
+    raw.resume();
+    expect((await slow.closed).code).toBe(1013);
+    expect(slow.frames.filter((f) => f.type === 'bulk').length).toBeLessThan(sent);
   });
 
   it('drops typing first for a socket whose backlog is above half the bound', () => {
