@@ -15,6 +15,7 @@ import type { PresenceTracker } from '../realtime/presence-events.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
 import { Connection } from './connection.js';
 import { authorize, refuse, UpgradeRefused } from './upgrade.js';
+import { startHeartbeat } from './heartbeat.js';
 
 export interface GatewayDeps {
   server: Server;
@@ -171,28 +172,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     void conn.start();
   }
 
-  // One timer for every socket: ping each every WS_PING_INTERVAL; a socket that has not
-  // answered WS_PONG_TIMEOUT after its ping is cut.
-  const tickMs = Math.max(
-    20,
-    Math.floor(Math.min(config.wsPingIntervalMs, config.wsPongTimeoutMs) / 4),
-  );
-  const heartbeat = setInterval(() => {
-    const now = Date.now();
-    for (const conn of open) {
-      if (conn.awaitingPong) {
-        if (now - conn.lastPingAt >= config.wsPongTimeoutMs) {
-          conn.closeCode ??= 1006;
-          conn.ws.terminate();
-        }
-      } else if (now - conn.lastPingAt >= config.wsPingIntervalMs) {
-        conn.awaitingPong = true;
-        conn.lastPingAt = now;
-        conn.ws.ping();
-      }
-    }
-  }, tickMs);
-  heartbeat.unref();
+  const heartbeat = startHeartbeat(open, {
+    pingIntervalMs: config.wsPingIntervalMs,
+    pongTimeoutMs: config.wsPongTimeoutMs,
+  });
 
   deps.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (deps.delegate?.(req, socket, head)) return;

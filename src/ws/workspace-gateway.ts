@@ -8,6 +8,7 @@ import type { SocketQuota } from '../realtime/socket-quota.js';
 import { originAllowed, refuse, UpgradeRefused } from './upgrade.js';
 import { WorkspaceConnection } from './workspace-connection.js';
 import { WorkspaceUser, type WorkspaceDeps } from './workspace-deps.js';
+import { startHeartbeat } from './heartbeat.js';
 
 export interface WorkspaceGateway {
   /** Takes the upgrade when it is for `/ws`; false leaves it to the group socket. */
@@ -108,27 +109,10 @@ export function createWorkspaceGateway(
     conn.start();
   }
 
-  // Same heartbeat as the group socket: a ping every WS_PING_INTERVAL, cut after WS_PONG_TIMEOUT.
-  const tickMs = Math.max(
-    20,
-    Math.floor(Math.min(config.wsPingIntervalMs, config.wsPongTimeoutMs) / 4),
-  );
-  const heartbeat = setInterval(() => {
-    const now = Date.now();
-    for (const conn of open) {
-      if (conn.awaitingPong) {
-        if (now - conn.lastPingAt >= config.wsPongTimeoutMs) {
-          conn.closeCode ??= 1006;
-          conn.ws.terminate();
-        }
-      } else if (now - conn.lastPingAt >= config.wsPingIntervalMs) {
-        conn.awaitingPong = true;
-        conn.lastPingAt = now;
-        conn.ws.ping();
-      }
-    }
-  }, tickMs);
-  heartbeat.unref();
+  const heartbeat = startHeartbeat(open, {
+    pingIntervalMs: config.wsPingIntervalMs,
+    pongTimeoutMs: config.wsPongTimeoutMs,
+  });
 
   return {
     handle(req, socket, head) {

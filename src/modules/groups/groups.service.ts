@@ -13,8 +13,8 @@ export interface GroupEvents {
 
 export function createGroupService(db: Db, events: GroupEvents = {}) {
   /**
-   * The group, if the caller may join it: any member of the org for a public group; members,
-   * admins and the operator for a private one. Everything else is 404, never 403.
+   * The group, if the caller may join it (a public group: every member of the org; members,
+   * admins and the operator for a private one). Everything else is 404, never 403.
    */
   async function joinableGroup(p: Principal, orgId: string, groupId: string): Promise<GroupRow> {
     assertOrgMember(p, orgId);
