@@ -57,6 +57,10 @@ async function stormOn(ctx: Ctx, label: string, f: OrgHubFixture): Promise<void>
     `storm: ${missed} messages posted while away (newest seq ${targetSeq}); ${n} clients reconnect`,
   );
   const r = await ctx.gen.reconnect(targetSeq, 60_000);
+  // "never" comes back over IPC as null (JSON has no NaN).
+  r.allOpenMs = r.allOpenMs ?? NaN;
+  r.allCaughtUpMs = r.allCaughtUpMs ?? NaN;
+  const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : 'never');
   const readsAfter = await historyReads(f);
   const reads = ['database', 'cache']
     .map((k) => `${k} ${(readsAfter[k] ?? 0) - (readsBefore[k] ?? 0)}`)
@@ -64,7 +68,7 @@ async function stormOn(ctx: Ctx, label: string, f: OrgHubFixture): Promise<void>
   const readsNote = reads === 'database 0, cache 0' ? 'not counted by this backend' : reads;
   await ctx.gen.closeAll();
   ctx.log(
-    `  all open in ${r.allOpenMs.toFixed(0)} ms, all caught up in ${r.allCaughtUpMs.toFixed(0)} ms ` +
+    `  all open: ${ms(r.allOpenMs)}, all caught up: ${ms(r.allCaughtUpMs)} ` +
       `(${r.caughtUp}/${r.sockets} caught up, ${r.failed} failed${r.firstError ? `: ${r.firstError}` : ''}), gen CPU ${r.genCpuPct.toFixed(0)}%`,
   );
   const scenario = `reconnect storm ${n.toLocaleString('en-US')} clients, ${missed} missed msgs, ${label}`;
