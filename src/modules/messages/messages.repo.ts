@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, sql } from 'drizzle-orm';
-import type { Db } from '../../db/database.js';
+import { isUniqueViolation, type Db } from '../../db/database.js';
 import { groups, messages, orgBroadcasts, type MessageRow } from '../../db/schema.js';
 
 export type BroadcastRow = typeof orgBroadcasts.$inferSelect;
@@ -14,14 +14,13 @@ export interface NewMessage {
   createdAt: Date;
 }
 
-/** Thrown inside the transaction to roll back the seq it took when the key was already used. */
-class DuplicateKey extends Error {}
-
 /**
- * Stores one message in one transaction: the UPDATE takes the group's row lock and its next
- * seq, so seqs are gap-free (a failed transaction rolls the counter back with it) and senders
- * of one group commit in seq order. A repeated `(user, client_msg_id)` rolls back and returns
- * the original row instead: `created: false`. `undefined` when the group does not exist.
+ * Stores one message in ONE statement: a data-modifying CTE takes the group's row lock and
+ * its next seq, and the INSERT uses it. A statement is atomic, so a failed insert rolls the
+ * counter back with it (seqs stay gap-free), the lock is held for one round trip only, and
+ * senders of one group commit in seq order. A repeated `(user, client_msg_id)` violates the
+ * idempotency index, which undoes the seq too; the original row is returned instead:
+ * `created: false`. `undefined` when the group does not exist.
  */
 export async function insertMessage(
   db: Db,
@@ -29,26 +28,24 @@ export async function insertMessage(
   groupId: string,
   m: NewMessage,
 ): Promise<{ row: MessageRow; created: boolean } | undefined> {
-  // No look-up first: a repeated key is rare, so the common case costs two statements; the
-  // rare one takes the lock, conflicts and rolls back, then reads the original.
+  const next = db
+    .$with('next', { seq: groups.lastSeq })
+    .as(
+      sql`update ${groups} set ${sql.identifier('last_seq')} = ${groups.lastSeq} + 1 where ${groups.orgId} = ${orgId} and ${groups.id} = ${groupId} returning ${groups.lastSeq}`,
+    );
   try {
-    return await db.transaction(async (tx) => {
-      const [g] = await tx
-        .update(groups)
-        .set({ lastSeq: sql`${groups.lastSeq} + 1` })
-        .where(and(eq(groups.orgId, orgId), eq(groups.id, groupId)))
-        .returning({ seq: groups.lastSeq });
-      if (!g) return undefined;
-      const [row] = await tx
-        .insert(messages)
-        .values({ ...m, orgId, groupId, seq: g.seq })
-        .onConflictDoNothing()
-        .returning();
-      if (!row) throw new DuplicateKey();
-      return { row, created: true };
-    });
+    // Column order is the table's: id, org_id, group_id, seq, user_id, username, client_id,
+    // client_msg_id, content, created_at.
+    const [row] = await db
+      .with(next)
+      .insert(messages)
+      .select(
+        sql`select ${m.id}::uuid, ${orgId}, ${groupId}, next.last_seq, ${m.userId}::uuid, ${m.username}, ${m.clientId}, ${m.clientMsgId}, ${m.content}, ${m.createdAt.toISOString()}::timestamptz from next`,
+      )
+      .returning();
+    return row && { row, created: true };
   } catch (err) {
-    if (!(err instanceof DuplicateKey) || m.userId === null || m.clientMsgId === null) throw err;
+    if (!isUniqueViolation(err) || m.userId === null || m.clientMsgId === null) throw err;
     const row = await findByClientMsgId(db, orgId, groupId, m.userId, m.clientMsgId);
     if (!row) throw err;
     return { row, created: false };
