@@ -148,8 +148,10 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
           gateway.closeUser(o, u, 4003, 'every session of this user was revoked');
           events.toUser(o, u, accessRevoked('logout'));
         },
-        loggedOut: (o, u, session) =>
-          events.toUser(o, u, accessRevoked('logout', { session_id: session })),
+        loggedOut: (o, u, session) => {
+          gateway.closeSession(o, u, session);
+          events.toUser(o, u, accessRevoked('logout', { session_id: session }));
+        },
       },
     });
     const users = createUserService(db, {

@@ -17,6 +17,10 @@ export interface ConnectionContext {
   otherChannels: string[];
   author: Author;
   sinceSeq: number | undefined;
+  /** When the access token that opened the socket expires (unix seconds), if it does. */
+  expiresAt?: number | undefined;
+  /** The login session the token belongs to (a user's), so that logout can end the socket. */
+  sessionId?: string | undefined;
 }
 
 export interface ConnectionDeps {

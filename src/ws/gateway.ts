@@ -40,6 +40,8 @@ export interface Gateway {
   kick(orgId: string, groupId: string, userId: string): void;
   /** Closes every group socket of a user on this node (deleted, or all sessions revoked). */
   closeUser(orgId: string, userId: string, code: number, reason: string): void;
+  /** Closes the group sockets on this node opened with tokens of one login session (logout). */
+  closeSession(orgId: string, userId: string, sessionId: string): void;
   /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
   close(): Promise<void>;
 }
@@ -47,6 +49,23 @@ export interface Gateway {
 const SHUTDOWN_WAIT_MS = 3000;
 
 /** The close code ws chose for a protocol error (1002, 1007, 1009), kept on a symbol. */
+/**
+ * A socket lives no longer than the access token that opened it: at expiry it is closed with
+ * 4001 and the client reconnects with a fresh token (resuming with since_seq, nothing lost).
+ */
+function closeAtExpiry(conn: Connection): NodeJS.Timeout | undefined {
+  const exp = conn.ctx.expiresAt;
+  if (exp === undefined) return undefined;
+  // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer token is cut then, and renewed.
+  const delay = Math.min(Math.max(0, exp * 1000 - Date.now()), 2 ** 31 - 1);
+  const timer = setTimeout(
+    () => conn.closeWith(4001, 'access token expired: reconnect with a fresh token'),
+    delay,
+  );
+  timer.unref();
+  return timer;
+}
+
 function wsStatusCode(err: Error): number | undefined {
   const key = Object.getOwnPropertySymbols(err).find((s) => s.description === 'status-code');
   const code = key ? (err as unknown as Record<symbol, unknown>)[key] : undefined;
@@ -109,6 +128,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
                 ? { userId: p.id, username: p.username, clientId: a.clientId }
                 : { userId: null, username: 'operator', clientId: a.clientId },
             sinceSeq: a.sinceSeq,
+            expiresAt: p.expiresAt,
+            sessionId: p.sessionId,
           },
           {
             hub,
@@ -148,6 +169,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         : { connId, orgId, groupId, userId: author.userId, username: author.username };
     if (who) deps.presence?.connected(who);
     conn.lastPingAt = Date.now();
+    const expiry = closeAtExpiry(conn);
     // Malformed frames (unmasked, bad UTF-8, reserved opcodes, oversized) surface here; ws
     // then closes that socket with the matching code. Nothing else is affected.
     ws.on('error', (err) => {
@@ -162,6 +184,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       conn.awaitingPong = false;
     });
     ws.on('close', (code) => {
+      clearTimeout(expiry);
       open.delete(conn);
       conn.detach();
       release();
@@ -191,6 +214,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const c = conn.ctx;
         if (c.orgId === orgId && c.groupId === groupId && c.author.userId === userId) {
           conn.closeWith(1008, 'no longer a member of this group');
+        }
+      }
+    },
+    closeSession(orgId, userId, sessionId) {
+      for (const conn of open) {
+        const { ctx } = conn;
+        if (ctx.orgId === orgId && ctx.author.userId === userId && ctx.sessionId === sessionId) {
+          conn.closeWith(4003, 'this session was logged out');
         }
       }
     },

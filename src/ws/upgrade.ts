@@ -16,7 +16,7 @@ export class UpgradeRefused extends AppError {
 }
 
 export interface Authorized {
-  principal: Principal;
+  principal: Principal & { expiresAt?: number; sessionId?: string };
   orgId: string;
   groupId: string;
   clientId: string | null;
