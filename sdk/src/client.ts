@@ -10,6 +10,7 @@ import type {
   MessagePage,
   Notification,
   Org,
+  PresentUser,
   SignupBody,
   SignupResponse,
   Task,
@@ -183,6 +184,10 @@ export class OrgHubClient {
     q: { start: number; end: number; limit?: number },
   ): Promise<MessagePage> {
     return this.call('GET', `${this.groupPath(orgId, groupId)}/messages/between`, undefined, q);
+  }
+  /** Users online in the group, on any device and any node. */
+  presence(orgId: string, groupId: string): Promise<PresentUser[]> {
+    return this.call('GET', `${this.groupPath(orgId, groupId)}/presence`);
   }
   async messageCount(orgId: string, groupId: string): Promise<number> {
     return (

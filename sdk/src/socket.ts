@@ -8,6 +8,7 @@ import type {
   ServerFrame,
   TaskEvent,
   TaskReminderEvent,
+  PresenceEvent,
 } from './types.js';
 
 /** The subset of the WHATWG WebSocket the SDK uses (browsers' and `ws`'s both fit). */
@@ -36,6 +37,8 @@ export interface SocketEvents {
   'task.updated': TaskEvent;
   'task.deleted': TaskEvent;
   'task.reminder': TaskReminderEvent;
+  'presence.join': PresenceEvent;
+  'presence.leave': PresenceEvent;
   error: ErrorFrame | { type: 'client'; code: string; message: string };
 }
 

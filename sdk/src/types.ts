@@ -181,8 +181,28 @@ export interface ErrorFrame {
   client_msg_id?: string | null;
 }
 
+/** A user with at least one socket on a group (any device, any node). */
+export interface PresentUser {
+  user_id: string;
+  username: string;
+}
+
+/** A user's first socket on the group connected (join) or their last one closed (leave). */
+export interface PresenceEvent extends PresentUser {
+  type: 'presence.join' | 'presence.leave';
+  id: string;
+  org_id: string;
+  group_id: string;
+}
+
 export type ServerFrame =
-  MessageEvent | BroadcastEvent | TaskEvent | TaskReminderEvent | ErrorFrame | { type: 'pong' };
+  | MessageEvent
+  | BroadcastEvent
+  | TaskEvent
+  | TaskReminderEvent
+  | PresenceEvent
+  | ErrorFrame
+  | { type: 'pong' };
 
 export interface MessagePage {
   messages: MessageEvent[];

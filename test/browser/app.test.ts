@@ -93,6 +93,9 @@ describe('web app in Chromium', () => {
     const a = await openAs(browser, t, orgId, 'alice');
     const b = await openAs(browser, t, orgId, 'bob');
     await b.page.getByTestId('conn').getByText('open').waitFor();
+    // Presence: each sees the other online.
+    await a.page.getByRole('list', { name: 'Online' }).getByText('bob').waitFor();
+    await b.page.getByRole('list', { name: 'Online' }).getByText('alice').waitFor();
     await a.page.getByLabel('Message', { exact: true }).fill('live hello');
     await a.page.keyboard.press('Enter');
     await b.page.getByRole('list', { name: 'Messages' }).getByText('live hello').waitFor();

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { GroupSocket, MessageEvent, User } from '@orghub/sdk';
 import { client, errorText } from './api.ts';
+import { Online } from './Online.tsx';
 
 interface Props {
   orgId: string;
@@ -30,6 +31,7 @@ export function Chat({ orgId, groupId, me, onSocket, hidden = false }: Props) {
   const stick = useRef(true);
   const loadingOlder = useRef(false);
   const sockRef = useRef<GroupSocket | null>(null);
+  const [live, setLive] = useState<GroupSocket | null>(null);
 
   useEffect(() => {
     let socket: GroupSocket | null = null;
@@ -58,6 +60,7 @@ export function Chat({ orgId, groupId, me, onSocket, hidden = false }: Props) {
           if (e.code !== 'refused') setError(e.message);
           else setNotice('Live updates are unavailable.');
         });
+        setLive(socket);
         socket.connect();
         sockRef.current = socket;
         onSocket(socket);
@@ -125,7 +128,10 @@ export function Chat({ orgId, groupId, me, onSocket, hidden = false }: Props) {
 
   return (
     <section className="chat" aria-label={`Group ${groupId}`} hidden={hidden}>
-      <h2 className="chat-title"># {groupId}</h2>
+      <header className="chat-head">
+        <h2 className="chat-title"># {groupId}</h2>
+        <Online orgId={orgId} groupId={groupId} socket={live} />
+      </header>
       {notice && (
         <p className="notice" role="status">
           {notice}
