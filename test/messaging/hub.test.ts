@@ -12,6 +12,7 @@ import {
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
+import { until } from '../helpers/wait.js';
 
 /** A broker that records what the hub asks of it (the real in-memory one underneath). */
 class RecordingBroker extends MemoryBroker {
@@ -36,14 +37,6 @@ class Recorder implements Subscriber {
     return this.frames.map((f) => f.seq);
   }
 }
-
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('hub', () => {
   let t: TestApp;

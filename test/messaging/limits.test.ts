@@ -10,14 +10,7 @@ import {
   type TestApp,
 } from '../helpers/app.js';
 import { connect, refusal, type TestSocket } from './socket-client.js';
-
-const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition') => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+import { until } from '../helpers/wait.js';
 
 describe('socket limits, heartbeat, failures and shutdown', () => {
   let t: TestApp;

@@ -39,19 +39,6 @@ function inbox(broker: Broker) {
   };
 }
 
-export /** Retries an async check until it passes (a deadline, not a sleep, bounds it). */
-async function eventually(check: () => Promise<unknown>, deadlineMs = 10_000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
 export function brokerContract(impl: BrokerImpl) {
   describe(`Broker contract: ${impl.name}`, () => {
     let a: Broker;

@@ -6,7 +6,8 @@ import type { Broker } from '../../src/realtime/broker.js';
 import { channels, redisNamespace } from '../../src/realtime/channels.js';
 import { parseRedisUrl } from '../../src/realtime/redis-connection.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-import { brokerContract, eventually, inbox, org, type BrokerImpl } from './broker-contract.js';
+import { eventually } from '../helpers/wait.js';
+import { brokerContract, inbox, org, type BrokerImpl } from './broker-contract.js';
 
 let redis: PrivateRedis;
 beforeAll(async () => {

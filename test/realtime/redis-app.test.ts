@@ -7,19 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { api, startApp, testConfig, type TestApp } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-
-/** Retries until the check passes; the deadline, not a sleep, bounds it. */
-async function eventually<T>(check: () => Promise<T>, deadlineMs = 10_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+import { eventually } from '../helpers/wait.js';
 
 describe('an app on Redis', () => {
   let redis: PrivateRedis;

@@ -11,21 +11,11 @@ import { connect, type Frame, type TestSocket } from '../messaging/socket-client
 import { createReminderScheduler } from '../../src/modules/tasks/reminder-scheduler.js';
 import { pendingReminderRows } from '../../src/modules/tasks/tasks.repo.js';
 import type { ServerEvent } from '../../src/realtime/events.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const soon = (ms: number) => new Date(Date.now() + ms).toISOString();
 const isTask = (type: string, id: string) => (f: Frame) =>
   f.type === type && (f['task'] as { id: string }).id === id;
-
-/** Polls until `read()` satisfies `ok`, or fails after the deadline (no fixed sleeps). */
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('live task events and reminders', () => {
   let t: TestApp;
@@ -201,7 +191,7 @@ describe('live task events and reminders', () => {
       );
     // Three claimers race: these two and the app's own timer.
     await Promise.all([a.runOnce(), b.runOnce(), a.runOnce(), b.runOnce()]);
-    const notifications = await eventually(
+    const notifications = await pollUntil(
       async () =>
         (await api(t, 'GET', '/api/v1/notifications?limit=200', { token: bob.token })).body
           .notifications as Array<{ task_id: string }>,

@@ -6,17 +6,7 @@ import { taskReminders } from '../../src/db/schema.js';
 import { MemoryBus } from '../../src/realtime/broker-memory.js';
 import { api, createOrg, createUser, startApp, type TestApp } from '../helpers/app.js';
 import { connect } from '../messaging/socket-client.js';
-
-/** Polls until `read()` satisfies `ok`, or fails after the deadline (no fixed sleeps). */
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { pollUntil } from '../helpers/wait.js';
 
 interface N {
   id: string;
@@ -59,9 +49,10 @@ describe('reminders across restarts and nodes', () => {
     });
     try {
       // Only the run at start can fire them in time: the whole backlog drains in that run.
-      const ns = await eventually(
+      const ns = await pollUntil(
         () => notificationsOf(second, alice.token),
         (list) => list.filter((n) => n.task_id === res.body.id).length >= 151,
+        { timeoutMs: 15_000, what: 'the 151 reminders fired at start' },
       );
       expect(ns.filter((n) => n.task_id === res.body.id)).toHaveLength(151);
       expect(Date.parse(ns[0]!.created_at)).toBeGreaterThanOrEqual(restartedAt - 1000);
