@@ -101,24 +101,22 @@ export function socketUrl(
   return u.toString();
 }
 
-/** Opens a socket; resolves once open, or rejects with the HTTP status of the refusal. */
-export function connect(
-  t: TestApp,
-  orgId: string,
-  groupId: string,
+/**
+ * Opens a socket at `url` and wraps it; resolves once open, or rejects with the HTTP status,
+ * body and headers of the refusal.
+ */
+export function openSocket<S extends TestSocket>(
+  url: string,
   token: string | undefined,
-  opts: {
-    query?: Record<string, string | number>;
-    headers?: Record<string, string>;
-    ws?: ClientOptions;
-  } = {},
-): Promise<TestSocket> {
+  wrap: (ws: WebSocket) => S,
+  opts: { headers?: Record<string, string> | undefined; ws?: ClientOptions | undefined } = {},
+): Promise<S> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(socketUrl(t, orgId, groupId, opts.query), {
+    const ws = new WebSocket(url, {
       ...opts.ws,
       headers: { ...(token && { authorization: `Bearer ${token}` }), ...opts.headers },
     });
-    const s = new TestSocket(ws);
+    const s = wrap(ws);
     ws.once('open', () => resolve(s));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
@@ -134,6 +132,24 @@ export function connect(
       );
     });
     ws.once('error', (err) => reject(err));
+  });
+}
+
+/** Opens a group socket (see `openSocket`). */
+export function connect(
+  t: TestApp,
+  orgId: string,
+  groupId: string,
+  token: string | undefined,
+  opts: {
+    query?: Record<string, string | number>;
+    headers?: Record<string, string>;
+    ws?: ClientOptions;
+  } = {},
+): Promise<TestSocket> {
+  return openSocket(socketUrl(t, orgId, groupId, opts.query), token, (ws) => new TestSocket(ws), {
+    headers: opts.headers,
+    ws: opts.ws,
   });
 }
 

@@ -1,6 +1,5 @@
-import { WebSocket } from 'ws';
 import type { TestApp } from '../helpers/app.js';
-import { TestSocket, type Frame } from '../messaging/socket-client.js';
+import { TestSocket, openSocket, type Frame } from '../messaging/socket-client.js';
 
 /** A workspace socket under test: every frame recorded; requests await their reply by `req`. */
 export class WorkspaceSocket extends TestSocket {
@@ -26,26 +25,7 @@ export function openWorkspace(
   token: string | undefined,
   headers: Record<string, string> = {},
 ): Promise<WorkspaceSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${t.wsUrl}/ws`, {
-      headers: { ...(token && { authorization: `Bearer ${token}` }), ...headers },
-    });
-    const s = new WorkspaceSocket(ws);
-    ws.once('open', () => resolve(s));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () =>
-        reject(
-          Object.assign(new Error(`refused ${res.statusCode}`), {
-            status: res.statusCode,
-            body: JSON.parse(body || '{}') as unknown,
-          }),
-        ),
-      );
-    });
-    ws.once('error', (err) => reject(err));
-  });
+  return openSocket(`${t.wsUrl}/ws`, token, (ws) => new WorkspaceSocket(ws), { headers });
 }
 
 /** The refusal of an upgrade that must not succeed: its HTTP status and error code. */
