@@ -142,30 +142,20 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       refreshTtlSec: config.refreshTokenTtlSec,
       limiters: backend.limiters,
       signupOpen: config.signup === 'open',
-      // Access changes reach the user's workspace sockets on every node (user channel).
+      // Access changes reach the user's sockets (workspace and group) on every node (user channel).
       events: {
-        sessionsRevoked: (o, u) => {
-          gateway.closeUser(o, u, 4003, 'every session of this user was revoked');
-          events.toUser(o, u, accessRevoked('logout'));
-        },
-        loggedOut: (o, u, session) => {
-          gateway.closeSession(o, u, session);
-          events.toUser(o, u, accessRevoked('logout', { session_id: session }));
-        },
+        sessionsRevoked: (o, u) => events.toUser(o, u, accessRevoked('logout')),
+        loggedOut: (o, u, session) =>
+          events.toUser(o, u, accessRevoked('logout', { session_id: session })),
       },
     });
     const users = createUserService(db, {
-      userChanged: (orgId, userId, change) => {
-        if (change === 'deleted') gateway.closeUser(orgId, userId, 4003, 'user deleted');
-        events.toUser(orgId, userId, accessRevoked(change));
-      },
+      userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
     });
     const groups = createGroupService(db, {
       // Losing access to a private group ends the sockets on it at once.
-      memberRemoved: (orgId, groupId, userId) => {
-        gateway.kick(orgId, groupId, userId);
-        events.toUser(orgId, userId, accessRevoked('removed', { group_id: groupId }));
-      },
+      memberRemoved: (orgId, groupId, userId) =>
+        events.toUser(orgId, userId, accessRevoked('removed', { group_id: groupId })),
     });
 
     // Resumes and gap fills read recent history from the Redis cache when it holds it whole.
@@ -239,6 +229,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const gateway = createGateway({
       delegate: (req, socket, head) => workspace.handle(req, socket, head),
       server: http.server,
+      db,
       config,
       authenticator,
       groups,

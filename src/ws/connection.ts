@@ -7,6 +7,7 @@ import type { Metrics } from '../modules/ops/metrics.js';
 import type { Frame, Hub, Subscriber } from '../realtime/hub.js';
 import { PONG, errorFrame, parseClientFrame } from './frames.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
+import { ACCESS_HEAD } from './workspace-frames.js';
 
 export interface ConnectionContext {
   id: string;
@@ -61,6 +62,8 @@ export class Connection implements Subscriber {
   awaitingPong = false;
   /** The code this server closed with (the close event reports the peer's answer). */
   closeCode: number | undefined;
+  /** Acts on `access.revoked` events of the user channel (set by the gateway; shared). */
+  onAccess: ((conn: Connection, text: string) => void) | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -147,6 +150,8 @@ export class Connection implements Subscriber {
       }
       if (frame.seq <= this.lastSeq) return 0;
       this.lastSeq = frame.seq;
+    } else if (this.onAccess && frame.text.startsWith(ACCESS_HEAD)) {
+      this.onAccess(this, frame.text);
     }
     return this.write(frame);
   }

@@ -13,12 +13,15 @@ import { channels } from '../realtime/channels.js';
 import type { Hub } from '../realtime/hub.js';
 import type { PresenceTracker } from '../realtime/presence-events.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
+import type { Db } from '../db/database.js';
 import { Connection } from './connection.js';
+import { groupAccessHandler } from './group-access.js';
 import { authorize, refuse, UpgradeRefused } from './upgrade.js';
 import { startHeartbeat } from './heartbeat.js';
 
 export interface GatewayDeps {
   server: Server;
+  db: Db;
   config: Config;
   authenticator: Authenticator;
   groups: GroupService;
@@ -36,12 +39,6 @@ export interface GatewayDeps {
 export interface Gateway {
   /** Open sockets on this node. */
   readonly size: number;
-  /** Closes the sockets of a user on a group (they lost access to it). */
-  kick(orgId: string, groupId: string, userId: string): void;
-  /** Closes every group socket of a user on this node (deleted, or all sessions revoked). */
-  closeUser(orgId: string, userId: string, code: number, reason: string): void;
-  /** Closes the group sockets on this node opened with tokens of one login session (logout). */
-  closeSession(orgId: string, userId: string, sessionId: string): void;
   /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
   close(): Promise<void>;
 }
@@ -87,6 +84,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const open = new Set<Connection>();
   let closing = false;
+  // Logout, deletion, removal and role changes arrive as `access.revoked` on the user channel,
+  // from whichever node made them.
+  const onAccess = groupAccessHandler({ db: deps.db, groups: deps.groups, log });
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     // Without a listener a client resetting the connection mid-check would crash the process.
@@ -140,6 +140,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
             maxBacklogBytes: config.wsMaxBacklogBytes,
           },
         );
+        if (p.kind === 'user') conn.onAccess = onAccess;
         const held = slot;
         slot = undefined;
         attach(
@@ -208,29 +209,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return {
     get size() {
       return open.size;
-    },
-    kick(orgId, groupId, userId) {
-      for (const conn of open) {
-        const c = conn.ctx;
-        if (c.orgId === orgId && c.groupId === groupId && c.author.userId === userId) {
-          conn.closeWith(1008, 'no longer a member of this group');
-        }
-      }
-    },
-    closeSession(orgId, userId, sessionId) {
-      for (const conn of open) {
-        const { ctx } = conn;
-        if (ctx.orgId === orgId && ctx.author.userId === userId && ctx.sessionId === sessionId) {
-          conn.closeWith(4003, 'this session was logged out');
-        }
-      }
-    },
-    closeUser(orgId, userId, code, reason) {
-      for (const conn of open) {
-        if (conn.ctx.orgId === orgId && conn.ctx.author.userId === userId) {
-          conn.closeWith(code, reason);
-        }
-      }
     },
     async close() {
       closing = true;
