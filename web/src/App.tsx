@@ -4,7 +4,7 @@ import { client, currentUser, errorText, remember } from './api.ts';
 import { SignIn } from './SignIn.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import { Chat } from './Chat.tsx';
-import { Tasks } from './Tasks.tsx';
+import { Tasks } from './tasks/Tasks.tsx';
 import { Admin } from './Admin.tsx';
 import { Toasts } from './Toasts.tsx';
 
@@ -19,6 +19,7 @@ export function App() {
   const [user, setUser] = useState<User | null>(currentUser);
   const [view, setView] = useState<View>(viewFromPath);
   const [groups, setGroups] = useState<Group[]>([]);
+  const [users, setUsers] = useState<User[]>([]);
   const [groupId, setGroupId] = useState<string | null>(null);
   const [socket, setSocket] = useState<GroupSocket | null>(null);
   const [sockState, setSockState] = useState<SocketState>('idle');
@@ -38,6 +39,7 @@ export function App() {
 
   useEffect(() => {
     void reloadGroups();
+    if (user) client.listUsers(user.org_id).then(setUsers, () => undefined);
   }, [user]);
 
   useEffect(() => {
@@ -135,7 +137,7 @@ export function App() {
           ) : (
             view === 'chat' && <p className="empty">No group yet: create one in the sidebar.</p>
           )}
-          {view === 'tasks' && <Tasks me={user} socket={socket} />}
+          {view === 'tasks' && <Tasks me={user} users={users} live={socket} />}
           {view === 'admin' && (
             <Admin me={user} groups={groups} onGroupsChanged={() => void reloadGroups()} />
           )}

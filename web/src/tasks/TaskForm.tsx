@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Reminder, Task, TaskPriority, User } from '@orghub/sdk';
-import { client, errorText } from './api.ts';
-
-const PRIORITIES: TaskPriority[] = ['low', 'medium', 'high', 'urgent'];
+import { client, errorText } from '../api.ts';
+import { PRIORITIES } from './task-order.ts';
 
 interface Props {
   me: User;
@@ -13,6 +12,7 @@ interface Props {
 
 export function TaskForm({ me, users, onCreated, onError }: Props) {
   const [title, setTitle] = useState('');
+  const [description, setDescription] = useState('');
   const [assignee, setAssignee] = useState(me.id);
   const [priority, setPriority] = useState<TaskPriority>('medium');
   const [due, setDue] = useState('');
@@ -28,11 +28,13 @@ export function TaskForm({ me, users, onCreated, onError }: Props) {
     try {
       const t = await client.createTask(assignee, {
         title: title.trim(),
+        ...(description.trim() && { description: description.trim() }),
         priority,
         ...(due && { due_date: new Date(due).toISOString() }),
         ...(reminders.length > 0 && { reminders }),
       });
       setTitle('');
+      setDescription('');
       setDue('');
       setRemindAt('');
       setBefore('');
@@ -51,6 +53,13 @@ export function TaskForm({ me, users, onCreated, onError }: Props) {
         onChange={(e) => setTitle(e.target.value)}
         maxLength={500}
         required
+      />
+      <input
+        aria-label="Task description"
+        placeholder="Details (optional)"
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+        maxLength={10000}
       />
       <select aria-label="Assign to" value={assignee} onChange={(e) => setAssignee(e.target.value)}>
         {(users.length ? users : [me]).map((u) => (
@@ -71,7 +80,13 @@ export function TaskForm({ me, users, onCreated, onError }: Props) {
         ))}
       </select>
       <label>
-        Due <input type="datetime-local" value={due} onChange={(e) => setDue(e.target.value)} />
+        Due{' '}
+        <input
+          type="datetime-local"
+          aria-label="Due date"
+          value={due}
+          onChange={(e) => setDue(e.target.value)}
+        />
       </label>
       <label>
         Remind at{' '}
@@ -86,6 +101,7 @@ export function TaskForm({ me, users, onCreated, onError }: Props) {
         or min before due{' '}
         <input
           type="number"
+          aria-label="Minutes before due"
           min={0}
           className="short"
           value={before}
