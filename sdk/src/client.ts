@@ -1,8 +1,13 @@
 import { Http, type Query } from './http.js';
 import { Session, type StoredSession } from './session.js';
 import { GroupSocket, type GroupSocketOptions } from './socket.js';
+import type { WorkspaceSocketOptions } from './workspace-events.js';
+import { WorkspaceSocket } from './workspace-socket.js';
 import type {
+  BroadcastEvent,
+  BroadcastPage,
   CreateUserBody,
+  Dm,
   Group,
   LoginBody,
   MeResponse,
@@ -11,9 +16,11 @@ import type {
   Notification,
   Org,
   PresentUser,
+  ReadCursor,
   SignupBody,
   SignupResponse,
   Task,
+  TaskActivity,
   TaskInput,
   TaskListFilters,
   TaskPage,
@@ -197,12 +204,16 @@ export class OrgHubClient {
   postMessage(
     orgId: string,
     groupId: string,
-    body: { content: string; client_id?: string },
+    body: { content: string; client_id?: string; client_msg_id?: string },
   ): Promise<{ status: string; message: MessageEvent }> {
     return this.call('POST', `${this.groupPath(orgId, groupId)}/broadcast`, body);
   }
-  broadcast(orgId: string, content: string): Promise<{ status: string; message: unknown }> {
+  broadcast(orgId: string, content: string): Promise<{ status: string; message: BroadcastEvent }> {
     return this.call('POST', `/api/v1/orgs/${enc(orgId)}/broadcast`, { content });
+  }
+  /** The org's announcements, newest first. */
+  listBroadcasts(orgId: string, q: { limit?: number } = {}): Promise<BroadcastPage> {
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}/broadcasts`, undefined, q);
   }
 
   // --- tasks ---
@@ -247,9 +258,44 @@ export class OrgHubClient {
     } while (cursor);
   }
 
+  taskActivity(id: string): Promise<TaskActivity[]> {
+    return this.call<{ activity: TaskActivity[] }>('GET', `/api/v1/tasks/${enc(id)}/activity`).then(
+      (r) => r.activity,
+    );
+  }
+
   // --- notifications ---
-  notifications(query: Query = {}): Promise<Notification[] | { notifications: Notification[] }> {
-    return this.call('GET', '/api/v1/notifications', undefined, query);
+  /** The caller's notifications (stored reminders), newest first. */
+  async notifications(q: { unread?: boolean; limit?: number } = {}): Promise<Notification[]> {
+    const r = await this.call<{ notifications: Notification[] }>(
+      'GET',
+      '/api/v1/notifications',
+      undefined,
+      { unread: q.unread ? 'true' : undefined, limit: q.limit },
+    );
+    return r.notifications;
+  }
+  markNotificationRead(id: string): Promise<Notification> {
+    return this.call('POST', `/api/v1/notifications/${enc(id)}/read`);
+  }
+
+  // --- read cursors and direct messages ---
+  /** Moves the caller's read cursor (never backwards, clamped to the last seq). */
+  markRead(orgId: string, groupId: string, seq: number): Promise<ReadCursor> {
+    return this.call('PUT', `${this.groupPath(orgId, groupId)}/read`, { seq });
+  }
+  /** The DM with a user of the org, created on first use (idempotent). */
+  openDm(orgId: string, userId: string): Promise<Dm> {
+    return this.call('POST', `/api/v1/orgs/${enc(orgId)}/dms/${enc(userId)}`);
+  }
+  /** The caller's DMs, latest activity first. */
+  listDms(orgId: string): Promise<Dm[]> {
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}/dms`);
+  }
+
+  // --- ops ---
+  health(): Promise<Record<string, unknown>> {
+    return this.call('GET', '/api/v1/health');
   }
 
   /** A socket on one group (not connected until `connect()`). */
@@ -265,5 +311,10 @@ export class OrgHubClient {
       groupId,
       tokens: this.session,
     });
+  }
+
+  /** The workspace socket (`GET /ws`) for all of the user's groups and DMs; call `connect()`. */
+  workspace(opts: Omit<WorkspaceSocketOptions, 'baseUrl' | 'tokens'> = {}): WorkspaceSocket {
+    return new WorkspaceSocket({ ...opts, baseUrl: () => this.baseUrl, tokens: this.session });
   }
 }

@@ -204,6 +204,151 @@ export type ServerFrame =
   | ErrorFrame
   | { type: 'pong' };
 
+// --- the workspace socket, GET /ws ---
+
+/** Reply to `subscribe`; then the replay after `since_seq`, then live messages. */
+export interface SubscribedReply {
+  type: 'subscribed';
+  req: string;
+  group_id: string;
+  last_seq: number;
+  /** False when messages after `since_seq` are gone (retention): the client has a gap. */
+  recovered: boolean;
+}
+
+/** Reply to `unsubscribe` (with its req), or the server ending a subscription (req null). */
+export interface UnsubscribedEvent {
+  type: 'unsubscribed';
+  req: string | null;
+  group_id: string;
+  reason?: 'removed' | 'gone' | 'failed';
+  message?: string;
+}
+
+export interface HistoryReply {
+  type: 'history';
+  req: string;
+  group_id: string;
+  messages: MessageEvent[];
+}
+
+export interface ReadCursor {
+  group_id: string;
+  last_read_seq: number;
+  last_seq: number;
+  unread_count: number;
+}
+
+/** Reply to a `read` frame. */
+export interface ReadReply extends ReadCursor {
+  type: 'read';
+  req: string;
+  seq: number;
+}
+
+/** The user's read cursor moved on another of their sockets. */
+export interface ReadEvent {
+  type: 'read';
+  id: string;
+  group_id: string;
+  seq: number;
+}
+
+export interface TypingEvent {
+  type: 'typing';
+  group_id: string;
+  user_id: string;
+  username: string;
+  stopped?: true;
+}
+
+export interface AuthenticatedReply {
+  type: 'authenticated';
+  req: string;
+  expires_at: string | null;
+}
+
+export interface PongReply {
+  type: 'pong';
+  req: string;
+}
+
+/** Answer with an `auth` frame carrying a fresh access token, or be closed with 4001. */
+export interface TokenExpiringEvent {
+  type: 'token.expiring';
+  expires_at: string;
+}
+
+export interface AccessRevokedEvent {
+  type: 'access.revoked';
+  id: string;
+  reason: 'logout' | 'deleted' | 'role' | 'removed';
+  group_id?: string;
+  session_id?: string;
+}
+
+export interface WorkspaceError {
+  type: 'error';
+  req: string | null;
+  code:
+    | 'bad_request'
+    | 'unauthorized'
+    | 'not_found'
+    | 'forbidden'
+    | 'payload_too_large'
+    | 'rate_limited'
+    | 'unavailable';
+  message: string;
+  group_id?: string;
+}
+
+/** Every frame the server sends on `/ws`. */
+export type WorkspaceServerFrame =
+  | (MessageEvent & { req?: string })
+  | BroadcastEvent
+  | TaskEvent
+  | TaskReminderEvent
+  | PresenceEvent
+  | TypingEvent
+  | ReadEvent
+  | ReadReply
+  | SubscribedReply
+  | UnsubscribedEvent
+  | HistoryReply
+  | AuthenticatedReply
+  | PongReply
+  | TokenExpiringEvent
+  | AccessRevokedEvent
+  | WorkspaceError;
+
+/** A direct message conversation (`POST /orgs/{orgId}/dms/{userId}`). */
+export interface Dm {
+  id: string;
+  org_id: string;
+  kind: 'dm';
+  other_user: { id: string; username: string };
+  last_seq: number;
+  last_read_seq: number;
+  unread_count: number;
+  created_at: string;
+}
+
+export interface BroadcastPage {
+  broadcasts: BroadcastEvent[];
+  count: number;
+}
+
+export interface TaskActivity {
+  id: string;
+  task_id: string;
+  actor_id: string | null;
+  actor_name: string;
+  action: 'created' | 'updated' | 'deleted';
+  changes: Record<string, { from: unknown; to: unknown }>;
+  version: number;
+  created_at: string;
+}
+
 export interface MessagePage {
   messages: MessageEvent[];
   count: number;

@@ -1,0 +1,491 @@
+import { Emitter, backoffDelay } from './emitter.js';
+import { OrgHubError } from './errors.js';
+import type { WebSocketCtor, WebSocketLike } from './socket.js';
+import type {
+  HistoryReply,
+  MessageEvent,
+  ReadReply,
+  SubscribedReply,
+  WorkspaceServerFrame,
+} from './types.js';
+import type {
+  SubscribeResult,
+  WorkspaceEvents,
+  WorkspaceSocketOptions,
+  WorkspaceState,
+} from './workspace-events.js';
+import { RequestTable, WorkspaceRequestError, socketClosed } from './workspace-requests.js';
+
+/** Close codes of `/ws` (README, "The workspace socket"). */
+const TOKEN_EXPIRED = 4001;
+const SESSION_ENDED = 4003;
+const PERMANENT_CLOSE = new Set([1008, 1009]);
+
+interface Subscription {
+  /** The last seq delivered to the app (the resume point); null until the server tells it. */
+  lastSeq: number | null;
+  /** Whether a `subscribed` reply was received on an earlier connection. */
+  established: boolean;
+  waiters: { resolve: (r: SubscribeResult) => void; reject: (e: Error) => void }[];
+}
+
+interface PendingPublish {
+  groupId: string;
+  content: string;
+  resolve: (m: MessageEvent) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The workspace socket, `GET /ws`: all of a user's groups and DMs over one connection.
+ *
+ * Guarantees: each subscribed group's messages reach `message` at most once and in seq order;
+ * subscriptions survive reconnects (each is resumed from the last seq delivered, and
+ * `recovered` says whether the gap was filled); a `publish()` is re-sent with the same
+ * client_msg_id after a reconnect until the server acknowledges it (the server stores a
+ * client_msg_id once), so it is never lost nor stored twice; every other request rejects when
+ * its connection drops or the socket closes.
+ */
+export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
+  private ws: WebSocketLike | undefined;
+  private _state: WorkspaceState = 'idle';
+  private attempt = 0;
+  private connections = 0;
+  private forceRefresh = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly publishes = new Map<string, PendingPublish>();
+  /** req of a publish frame on the current connection → its client_msg_id. */
+  private readonly publishReqs = new Map<string, string>();
+  private readonly requests = new RequestTable();
+  private readonly typingSentAt = new Map<string, number>();
+  private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  private counter = 0;
+  private readonly prefix = Math.random().toString(36).slice(2, 10);
+
+  constructor(private readonly opts: WorkspaceSocketOptions) {
+    super();
+  }
+
+  get state(): WorkspaceState {
+    return this._state;
+  }
+
+  /** The groups this socket keeps subscribed, with the last seq delivered of each. */
+  get subscriptions(): ReadonlyMap<string, number | null> {
+    return new Map([...this.subs].map(([g, s]) => [g, s.lastSeq]));
+  }
+
+  connect(): this {
+    if (this._state === 'idle' || this._state === 'closed') {
+      this.attempt = 0;
+      void this.open('connecting');
+    }
+    return this;
+  }
+
+  /** Closes for good: pending publishes, subscribes and requests reject. */
+  close(): void {
+    clearTimeout(this.timer);
+    clearTimeout(this.pingTimer);
+    this.setState('closed');
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close(1000, 'client closed');
+    }
+    const err = socketClosed();
+    this.requests.rejectAll(err);
+    for (const p of this.publishes.values()) p.reject(err);
+    this.publishes.clear();
+    this.publishReqs.clear();
+    for (const s of this.subs.values()) for (const w of s.waiters.splice(0)) w.reject(err);
+  }
+
+  /**
+   * Subscribes to a group or DM (remembered across reconnects). With `sinceSeq`, the messages
+   * after it are replayed first; without, the stream starts at the present (or, when the group
+   * is already subscribed, at the last seq delivered).
+   */
+  subscribe(groupId: string, opts: { sinceSeq?: number } = {}): Promise<SubscribeResult> {
+    if (this._state === 'closed') return Promise.reject(socketClosed());
+    let sub = this.subs.get(groupId);
+    if (!sub) {
+      sub = { lastSeq: null, established: false, waiters: [] };
+      this.subs.set(groupId, sub);
+    }
+    if (opts.sinceSeq !== undefined) sub.lastSeq = opts.sinceSeq;
+    const s = sub;
+    return new Promise((resolve, reject) => {
+      s.waiters.push({ resolve, reject });
+      if (this.isOpen()) this.sendSubscribe(groupId, s);
+    });
+  }
+
+  /** Forgets a group; nothing more of it is delivered. */
+  async unsubscribe(groupId: string): Promise<void> {
+    const sub = this.subs.get(groupId);
+    if (!sub) return;
+    this.subs.delete(groupId);
+    for (const w of sub.waiters.splice(0)) w.reject(new Error('unsubscribed'));
+    if (this.isOpen()) {
+      await this.request({ type: 'unsubscribe', group_id: groupId }).catch(() => undefined);
+    }
+  }
+
+  /** Sends a message; resolves with it once stored (its seq), after reconnects if need be. */
+  publish(
+    groupId: string,
+    content: string,
+    clientMsgId = `${this.prefix}-${++this.counter}`,
+  ): Promise<MessageEvent> {
+    if (this._state === 'closed') return Promise.reject(socketClosed());
+    return new Promise((resolve, reject) => {
+      this.publishes.set(clientMsgId, { groupId, content, resolve, reject });
+      if (this.isOpen()) this.sendPublish(clientMsgId);
+    });
+  }
+
+  /** A page of stored messages, newest first (`beforeSeq` to page back). */
+  async history(
+    groupId: string,
+    opts: { beforeSeq?: number; limit?: number } = {},
+  ): Promise<MessageEvent[]> {
+    const r = await this.request<HistoryReply>({
+      type: 'history',
+      group_id: groupId,
+      ...(opts.beforeSeq !== undefined && { before_seq: opts.beforeSeq }),
+      ...(opts.limit !== undefined && { limit: opts.limit }),
+    });
+    return r.messages;
+  }
+
+  /** Moves the read cursor (never backwards); the user's other devices get `read`. */
+  read(groupId: string, seq: number): Promise<ReadReply> {
+    return this.request<ReadReply>({ type: 'read', group_id: groupId, seq });
+  }
+
+  /**
+   * Tells the group's other members this user is typing. Call it on every keystroke: frames
+   * are throttled to the server's rate (one a second per group); dropped while disconnected.
+   */
+  typing(groupId: string): void {
+    if (!this.isOpen() || !this.subs.has(groupId)) return;
+    const now = Date.now();
+    const last = this.typingSentAt.get(groupId);
+    if (last !== undefined && now - last < (this.opts.typingIntervalMs ?? 1000)) return;
+    this.typingSentAt.set(groupId, now);
+    this.transmit({ type: 'typing', req: this.nextReq(), group_id: groupId });
+  }
+
+  // --- connection state machine ---
+
+  private isOpen(): boolean {
+    return this._state === 'open' && this.ws !== undefined;
+  }
+
+  private setState(s: WorkspaceState) {
+    if (this._state === s) return;
+    this._state = s;
+    this.emit('state', s);
+  }
+
+  private retryLater(): number {
+    const retryIn = backoffDelay(
+      this.attempt++,
+      this.opts.backoffBaseMs ?? 250,
+      this.opts.backoffCapMs ?? 15_000,
+    );
+    this.setState('reconnecting');
+    this.timer = setTimeout(() => void this.open('reconnecting'), retryIn);
+    return retryIn;
+  }
+
+  private async open(state: 'connecting' | 'reconnecting') {
+    this.setState(state);
+    let token: string;
+    try {
+      token = this.forceRefresh
+        ? await this.opts.tokens.refresh()
+        : await this.opts.tokens.accessToken();
+      this.forceRefresh = false;
+    } catch (err) {
+      if (this._state === 'closed') return;
+      // Only the server refusing the session is final; a refresh that could not reach it
+      // (the server is restarting) is retried like any other failed connection.
+      if (err instanceof TypeError || (err instanceof OrgHubError && err.status >= 500)) {
+        this.retryLater();
+        return;
+      }
+      this.emit('error', { type: 'client', code: 'unauthorized', message: String(err) });
+      this.close();
+      return;
+    }
+    if (this._state === 'closed') return;
+    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    if (!Ctor) throw new Error('no WebSocket implementation: pass the WebSocket option');
+    const base = typeof this.opts.baseUrl === 'function' ? this.opts.baseUrl() : this.opts.baseUrl;
+    const u = new URL('/ws', base);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.searchParams.set('access_token', token);
+    const ws = new Ctor(u.toString());
+    this.ws = ws;
+    let opened = false;
+    let failure = '';
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      opened = true;
+      this.attempt = 0;
+      const reconnect = this.connections++ > 0;
+      this.setState('open');
+      this.armPing();
+      // Subscriptions first: the server handles frames in order, so a re-sent publish is
+      // answered in its group's stream after the replay.
+      for (const [g, s] of this.subs) this.sendSubscribe(g, s);
+      for (const id of this.publishes.keys()) this.sendPublish(id);
+      this.emit('connected', { reconnect });
+    };
+    ws.onerror = (ev) => {
+      failure = String(
+        (ev as { message?: string }).message ?? (ev as { error?: unknown }).error ?? '',
+      );
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws === ws) this.onFrame(ev.data);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      clearTimeout(this.pingTimer);
+      this.dropConnection();
+      // Browsers hide the HTTP status of a refused upgrade, so any failure before open may be
+      // an expired token: refresh it when the refusal says 401, or after two blind failures.
+      if (ev.code === TOKEN_EXPIRED) this.forceRefresh = true;
+      if (!opened && (/401/.test(failure) || this.attempt === 1)) this.forceRefresh = true;
+      const ended = ev.code === SESSION_ENDED;
+      const permanent = ended || PERMANENT_CLOSE.has(ev.code) || /\b40[34]\b/.test(failure);
+      if (permanent) {
+        this.emit('disconnected', {
+          code: ev.code,
+          reason: ev.reason,
+          willReconnect: false,
+          retryInMs: null,
+        });
+        this.emit('error', {
+          type: 'client',
+          code: ended ? 'session_ended' : 'refused',
+          message: ev.reason || failure || `closed with ${ev.code}`,
+        });
+        this.close();
+        return;
+      }
+      const retryIn = this.retryLater();
+      this.emit('disconnected', {
+        code: ev.code,
+        reason: ev.reason,
+        willReconnect: true,
+        retryInMs: retryIn,
+      });
+    };
+  }
+
+  /** The connection is gone: requests made on it fail; publishes and subscriptions wait. */
+  private dropConnection() {
+    this.requests.rejectAll(new Error('disconnected'));
+    this.publishReqs.clear();
+    this.typingSentAt.clear();
+  }
+
+  /** Liveness for browsers, which cannot see protocol pings: any frame counts. */
+  private armPing() {
+    clearTimeout(this.pingTimer);
+    const every = this.opts.pingIntervalMs ?? 30_000;
+    if (every <= 0) return;
+    const ws = this.ws;
+    this.pingTimer = setTimeout(() => {
+      if (this.ws !== ws || !ws) return;
+      const timeout = this.opts.pingTimeoutMs ?? 10_000;
+      this.request({ type: 'ping' }, timeout).catch((err: unknown) => {
+        // No answer in time: the connection is dead even if the OS has not noticed yet.
+        if (this.ws === ws && err instanceof Error && err.message === 'timeout')
+          ws.close(4000, 'no pong');
+      });
+    }, every);
+  }
+
+  // --- frames out ---
+
+  private nextReq(): string {
+    return `${this.prefix}.${++this.counter}`;
+  }
+
+  private transmit(frame: object) {
+    this.ws?.send(JSON.stringify(frame));
+  }
+
+  private request<T>(frame: Record<string, unknown>, timeoutMs?: number): Promise<T> {
+    if (this._state === 'closed') return Promise.reject(socketClosed());
+    if (!this.isOpen()) return Promise.reject(new Error('not connected'));
+    const req = this.nextReq();
+    const p = this.requests.add<T>(req, timeoutMs);
+    this.transmit({ ...frame, req });
+    return p;
+  }
+
+  private sendSubscribe(groupId: string, sub: Subscription) {
+    const req = this.nextReq();
+    const since = sub.lastSeq;
+    this.requests
+      .add<SubscribedReply>(req)
+      .then((r) => this.onSubscribed(groupId, sub, r))
+      .catch((err: unknown) => {
+        // A refusal (not_found, rate_limited…) ends the subscription; a drop resubscribes.
+        if (err instanceof WorkspaceRequestError && this.subs.get(groupId) === sub) {
+          this.subs.delete(groupId);
+          for (const w of sub.waiters.splice(0)) w.reject(err);
+        }
+      });
+    this.transmit({
+      type: 'subscribe',
+      req,
+      group_id: groupId,
+      ...(since !== null && { since_seq: since }),
+    });
+  }
+
+  private onSubscribed(groupId: string, sub: Subscription, r: SubscribedReply) {
+    if (this.subs.get(groupId) !== sub) return;
+    // Without a resume point the stream starts after last_seq: that is the resume point now.
+    sub.lastSeq ??= r.last_seq;
+    const result = { last_seq: r.last_seq, recovered: r.recovered };
+    const waiters = sub.waiters.splice(0);
+    for (const w of waiters) w.resolve(result);
+    if (sub.established && waiters.length === 0)
+      this.emit('recovered', { group_id: groupId, recovered: r.recovered });
+    sub.established = true;
+  }
+
+  private sendPublish(clientMsgId: string) {
+    const p = this.publishes.get(clientMsgId);
+    if (!p) return;
+    const req = this.nextReq();
+    this.publishReqs.set(req, clientMsgId);
+    this.transmit({
+      type: 'publish',
+      req,
+      group_id: p.groupId,
+      content: p.content,
+      client_msg_id: clientMsgId,
+    });
+  }
+
+  // --- frames in ---
+
+  private onFrame(data: unknown) {
+    let f: WorkspaceServerFrame;
+    try {
+      f = JSON.parse(typeof data === 'string' ? data : String(data)) as WorkspaceServerFrame;
+    } catch {
+      return;
+    }
+    this.armPing();
+    const req = 'req' in f && typeof f.req === 'string' ? f.req : undefined;
+    switch (f.type) {
+      case 'message':
+        return this.onMessage(f, req);
+      case 'error':
+        return this.onError(f, req);
+      case 'token.expiring':
+        this.emit('token.expiring', f);
+        return void this.renewToken();
+      case 'unsubscribed':
+        if (req !== undefined) return void this.requests.settle(req, f);
+        this.subs.delete(f.group_id);
+        return this.emit('unsubscribed', f);
+      case 'read':
+        if ('req' in f) return void this.requests.settle(f.req, f);
+        if (this.remember(f.id)) this.emit('read', f);
+        return;
+      case 'subscribed':
+      case 'history':
+      case 'authenticated':
+      case 'pong':
+        if (req !== undefined) this.requests.settle(req, f);
+        return;
+      case 'typing':
+        if (this.subs.has(f.group_id)) this.emit('typing', f);
+        return;
+      case 'access.revoked':
+        return this.emit('access.revoked', f);
+      default:
+        // broadcast, task.*, presence.*: org and user channel events, deduplicated by id.
+        if (this.remember(f.id)) this.emit(f.type, f as never);
+    }
+  }
+
+  private onMessage(m: MessageEvent & { req?: string }, req: string | undefined) {
+    const sub = this.subs.get(m.group_id);
+    if (sub && (sub.lastSeq === null || m.seq > sub.lastSeq)) {
+      sub.lastSeq = m.seq;
+      const { req: _, ...message } = m;
+      this.emit('message', message);
+    }
+    const id = req !== undefined ? this.publishReqs.get(req) : undefined;
+    if (id === undefined) return;
+    this.publishReqs.delete(req!);
+    const p = this.publishes.get(id);
+    if (!p) return;
+    this.publishes.delete(id);
+    const { req: _, ...message } = m;
+    p.resolve(message);
+  }
+
+  private onError(e: Extract<WorkspaceServerFrame, { type: 'error' }>, req: string | undefined) {
+    const id = req !== undefined ? this.publishReqs.get(req) : undefined;
+    if (id !== undefined) {
+      this.publishReqs.delete(req!);
+      const p = this.publishes.get(id);
+      if (p && e.code === 'unavailable') {
+        // Nothing was stored (the database hiccupped): the same client_msg_id goes again.
+        const ws = this.ws;
+        setTimeout(
+          () => {
+            if (this.ws === ws && this.isOpen()) this.sendPublish(id);
+          },
+          backoffDelay(1, this.opts.backoffBaseMs ?? 250, this.opts.backoffCapMs ?? 15_000),
+        );
+      } else if (p) {
+        this.publishes.delete(id);
+        p.reject(new WorkspaceRequestError(e.code, e.message, e.group_id));
+      }
+    } else if (req !== undefined) {
+      this.requests.fail(req, e);
+    }
+    this.emit('error', e);
+  }
+
+  /** Answers `token.expiring` with an `auth` frame carrying a refreshed access token. */
+  private async renewToken() {
+    try {
+      const token = await this.opts.tokens.refresh();
+      if (this.isOpen()) await this.request({ type: 'auth', token });
+    } catch (err) {
+      // The server closes with 4001 at expiry; the reconnect then refreshes again.
+      const message = err instanceof Error ? err.message : String(err);
+      this.emit('error', { type: 'client', code: 'unauthorized', message });
+    }
+  }
+
+  private remember(id: string): boolean {
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    this.seenOrder.push(id);
+    if (this.seenOrder.length > (this.opts.dedupeWindow ?? 5000))
+      this.seen.delete(this.seenOrder.shift()!);
+    return true;
+  }
+}
