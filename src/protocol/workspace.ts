@@ -30,6 +30,8 @@ export const HistoryFrame = frame('history', {
 });
 export const ReadFrame = frame('read', { group_id: GroupId, seq: Seq });
 export const TypingFrame = frame('typing', { group_id: GroupId });
+/** Who is online in a group now (then `presence.join` / `presence.leave` keep it current). */
+export const PresenceFrame = frame('presence', { group_id: GroupId });
 export const AuthFrame = frame('auth', { token: Type.String({ minLength: 1, maxLength: 4096 }) });
 export const PingFrame = frame('ping', {});
 
@@ -40,6 +42,7 @@ export const WorkspaceClientFrame = Type.Union([
   HistoryFrame,
   ReadFrame,
   TypingFrame,
+  PresenceFrame,
   AuthFrame,
   PingFrame,
 ]);
@@ -51,6 +54,7 @@ export const WORKSPACE_FRAME_TYPES = [
   'history',
   'read',
   'typing',
+  'presence',
   'auth',
   'ping',
 ] as const;

@@ -227,6 +227,12 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
         const { eventId: _, ...cursor } = r;
         return this.send({ type: 'read', req: f.req, ...cursor, seq: r.last_read_seq });
       }
+      case 'presence': {
+        await this.deps.groups.joinableGroup(this.user.principal(), this.user.orgId, f.group_id);
+        const online = (await this.deps.presence?.list(this.user.orgId, f.group_id)) ?? [];
+        const users = online.map((u) => ({ user_id: u.userId, username: u.username }));
+        return this.send({ type: 'presence', req: f.req, group_id: f.group_id, users });
+      }
       case 'auth':
         return this.session.reauthenticate(f.req, f.token);
     }
