@@ -118,8 +118,9 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
           poolSize: config.dbPoolSize,
           statementTimeoutMs: config.dbStatementTimeoutMs,
           onError: (err) => http.log.warn({ err: err.message }, 'database connection lost'),
+          onQuery: () => metrics.dbQueries.inc(),
         })
-      : await openPglite(path.join(config.dataDir, 'pg'));
+      : await openPglite(path.join(config.dataDir, 'pg'), () => metrics.dbQueries.inc());
     cleanups.push(async () => {
       // Cleanups run in reverse: the sockets are closed by now; stop accepting requests and
       // let those in flight finish while the database (and Redis, closed next) still answer.

@@ -29,10 +29,15 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
 /** Serialises migrations when several nodes start together on one PostgreSQL. */
 const MIGRATION_LOCK_KEY = 728_153_901;
 
-export async function openPglite(dataDir: string): Promise<Database> {
+/** Told of every query the application runs (for the `orghub_db_queries_total` metric). */
+export type QueryCounter = () => void;
+const counting = (onQuery: QueryCounter | undefined) =>
+  onQuery ? { logger: { logQuery: onQuery } } : {};
+
+export async function openPglite(dataDir: string, onQuery?: QueryCounter): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client, schema, ...counting(onQuery) }) as unknown as Db;
   await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: MIGRATIONS });
   return {
     db,
@@ -48,6 +53,7 @@ export interface PostgresOptions {
   poolSize: number;
   statementTimeoutMs: number;
   onError?: (err: Error) => void;
+  onQuery?: QueryCounter;
 }
 
 export async function openPostgres(url: string, opts: PostgresOptions): Promise<Database> {
@@ -68,7 +74,7 @@ export async function openPostgres(url: string, opts: PostgresOptions): Promise<
     await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
     lockClient.release();
   }
-  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const db = drizzlePg({ client: pool, schema, ...counting(opts.onQuery) }) as unknown as Db;
   return {
     db,
     driver: 'postgres',

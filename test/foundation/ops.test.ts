@@ -32,6 +32,23 @@ describe('operations routes', () => {
     expect(res.body).toMatch(/route="\/health",status_code="200"/);
   });
 
+  it('GET /metrics counts the database queries the node ran', async () => {
+    const queries = async () => {
+      const res = await api<string>(t, 'GET', '/metrics');
+      const m = /^orghub_db_queries_total (\d+)$/m.exec(res.body);
+      expect(m).not.toBeNull();
+      return Number(m![1]);
+    };
+    const before = await queries();
+    // Creating an org runs at least its insert.
+    const r = await api(t, 'POST', '/api/v1/orgs', {
+      token: t.operatorToken,
+      body: { id: `metrics-${Date.now()}`, name: 'Metrics' },
+    });
+    expect(r.status).toBe(201);
+    expect(await queries()).toBeGreaterThanOrEqual(before + 1);
+  });
+
   it('GET /openapi.json describes the routes, and /docs serves a page', async () => {
     const spec = await api<{ openapi: string; paths: Record<string, unknown> }>(
       t,

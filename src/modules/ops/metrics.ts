@@ -67,6 +67,11 @@ export function createMetrics(opts: { defaultMetrics: boolean }) {
       help: 'times a hub filled a seq gap from the store',
       registers: r,
     }),
+    dbQueries: new Counter({
+      name: 'orghub_db_queries_total',
+      help: 'queries this node ran on its database (PGlite or PostgreSQL)',
+      registers: r,
+    }),
     historyReads: new Counter({
       name: 'orghub_history_reads_total',
       help: 'resume and gap-fill reads, by where they were served from (cache: Redis)',
