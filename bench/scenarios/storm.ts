@@ -2,7 +2,10 @@ import { SERVER_CORE, type Ctx } from '../lib/context.js';
 import { ORG, OrgHubFixture } from '../lib/orghub.js';
 import { REDIS_URL, redisReachable } from './multinode.js';
 
-/** `orghub_history_reads_total` by source (cache | database) from the node's /metrics. */
+/**
+ * `orghub_history_reads_total` by source (cache | database) and `orghub_db_queries_total`
+ * (as `queries`) from the node's /metrics.
+ */
 async function historyReads(f: OrgHubFixture): Promise<Record<string, number>> {
   const res = await fetch(`${f.base()}/metrics`, {
     headers: { authorization: `Bearer ${f.adminToken}` },
@@ -12,6 +15,8 @@ async function historyReads(f: OrgHubFixture): Promise<Record<string, number>> {
   for (const line of (await res.text()).split('\n')) {
     const m = /^orghub_history_reads_total\{source="(\w+)"\} (\d+)/.exec(line);
     if (m) out[m[1]!] = Number(m[2]);
+    const q = /^orghub_db_queries_total (\d+)/.exec(line);
+    if (q) out['queries'] = Number(q[1]);
   }
   return out;
 }
@@ -85,6 +90,13 @@ async function stormOn(ctx: Ctx, label: string, f: OrgHubFixture): Promise<void>
     better: 'lower',
     values: { OrgHub: r.allCaughtUpMs },
     note,
+  });
+  ctx.add({
+    scenario,
+    measure: 'database queries spent on the reconnects',
+    better: 'lower',
+    values: { OrgHub: (readsAfter['queries'] ?? NaN) - (readsBefore['queries'] ?? NaN) },
+    note: 'every query of the node while the clients reconnected and caught up',
   });
 }
 
