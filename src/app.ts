@@ -42,6 +42,8 @@ import { registerPresenceRoutes } from './modules/presence/presence.routes.js';
 import type { Broker } from './realtime/broker.js';
 import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
 
+const LISTEN_BACKLOG = 4096;
+
 export interface AppOptions {
   config: Config;
   /** Where logs go (tests capture them); stdout when absent. */
@@ -277,7 +279,9 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       events,
       async listen() {
-        await http.listen({ port: config.port, host: config.host });
+        // After a restart every client reconnects at once; Node's default accept backlog
+        // (511) would drop part of that storm (the kernel caps it at net.core.somaxconn).
+        await http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
         const addr = http.server.address();
         const port = typeof addr === 'object' && addr ? addr.port : config.port;
         const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
