@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import { isUniqueViolation, type Db } from '../../db/database.js';
 import { groups, messages, orgBroadcasts, type MessageRow } from '../../db/schema.js';
+import { rowsOf } from '../reads/reads.repo.js';
 
 export type BroadcastRow = typeof orgBroadcasts.$inferSelect;
 
@@ -50,6 +51,123 @@ export async function insertMessage(
     if (!row) throw err;
     return { row, created: false };
   }
+}
+
+export type InsertResult = { row: MessageRow; created: boolean };
+
+interface RawMessage {
+  ord: number | null;
+  id: string;
+  org_id: string;
+  group_id: string;
+  seq: unknown;
+  user_id: string | null;
+  username: string;
+  client_id: string | null;
+  client_msg_id: string | null;
+  content: string;
+  created_at: unknown;
+}
+
+// node-postgres answers bigint as a string and timestamptz as a Date; PGlite may differ.
+const fromRaw = (r: RawMessage): MessageRow => ({
+  id: r.id,
+  orgId: r.org_id,
+  groupId: r.group_id,
+  seq: Number(r.seq),
+  userId: r.user_id,
+  username: r.username,
+  clientId: r.client_id,
+  clientMsgId: r.client_msg_id,
+  content: r.content,
+  createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
+});
+
+/**
+ * Stores several messages of ONE group in ONE statement (a group commit): one UPDATE takes
+ * the group's row lock and a contiguous seq range, one multi-row INSERT uses it, in input
+ * order. A `(user, client_msg_id)` already stored, or repeated earlier in the same batch, takes
+ * no seq and comes back as the original row with `created: false`. Answers one entry per
+ * input, in input order; `undefined` entries when the group does not exist.
+ *
+ * The duplicate check reads the statement's snapshot, taken before the row lock: a duplicate
+ * committed by another node in between makes the INSERT fail with a unique violation (23505),
+ * which rolls the whole statement back (no seq is spent); the caller then stores one by one.
+ */
+export async function insertMessages(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  batch: readonly NewMessage[],
+): Promise<Array<InsertResult | undefined>> {
+  const input = JSON.stringify(
+    batch.map((m, ord) => ({
+      ord,
+      id: m.id,
+      user_id: m.userId,
+      username: m.username,
+      client_id: m.clientId,
+      client_msg_id: m.clientMsgId,
+      content: m.content,
+      created_at: m.createdAt.toISOString(),
+    })),
+  );
+  const cols = sql.raw(
+    'id, org_id, group_id, seq, user_id, username, client_id, client_msg_id, content, created_at',
+  );
+  const result = await db.execute(sql`
+    with input as (
+      select * from json_to_recordset(${input}::json) as t(
+        ord int, id uuid, user_id uuid, username text, client_id text, client_msg_id text,
+        content text, created_at timestamptz)
+    ), old as (
+      select i.ord, m.id, m.org_id, m.group_id, m.seq, m.user_id, m.username, m.client_id,
+             m.client_msg_id, m.content, m.created_at
+      from input i join messages m
+        on m.org_id = ${orgId} and m.group_id = ${groupId}
+       and m.user_id = i.user_id and m.client_msg_id = i.client_msg_id
+    ), fresh as (
+      select i.*, row_number() over (order by i.ord) as rn from input i
+      where not exists (select 1 from old o where o.ord = i.ord)
+        and not exists (
+          select 1 from input j
+          where j.ord < i.ord and j.user_id = i.user_id and j.client_msg_id = i.client_msg_id)
+    ), bump as (
+      update groups set last_seq = last_seq + (select count(*) from fresh)
+      where org_id = ${orgId} and id = ${groupId}
+      returning last_seq
+    ), ins as (
+      insert into messages (${cols})
+      select f.id, ${orgId}, ${groupId}, b.last_seq - (select count(*) from fresh) + f.rn,
+             f.user_id, f.username, f.client_id, f.client_msg_id, f.content, f.created_at
+      from fresh f cross join bump b
+      returning ${cols}
+    )
+    select null::int as ord, ${cols} from ins
+    union all
+    select ord, ${cols} from old`);
+  const rows = rowsOf<RawMessage>(result);
+  const byId = new Map<string, MessageRow>();
+  const byOrd = new Map<number, MessageRow>();
+  const byKey = new Map<string, MessageRow>();
+  for (const raw of rows) {
+    const row = fromRaw(raw);
+    if (raw.ord === null) byId.set(row.id, row);
+    else byOrd.set(raw.ord, row);
+    if (row.userId !== null && row.clientMsgId !== null) {
+      byKey.set(`${row.userId}\u0000${row.clientMsgId}`, row);
+    }
+  }
+  return batch.map((m, ord): InsertResult | undefined => {
+    const made = byId.get(m.id);
+    if (made) return { row: made, created: true };
+    const stored =
+      byOrd.get(ord) ??
+      (m.userId !== null && m.clientMsgId !== null
+        ? byKey.get(`${m.userId}\u0000${m.clientMsgId}`)
+        : undefined);
+    return stored && { row: stored, created: false };
+  });
 }
 
 export async function findByClientMsgId(

@@ -9,6 +9,7 @@ import type { GroupService } from '../groups/groups.service.js';
 import type { Metrics } from '../ops/metrics.js';
 import { toBroadcast, toMessage } from './messages.mapper.js';
 import * as repo from './messages.repo.js';
+import { MessageWriter } from './messages.writer.js';
 
 export interface MessageServiceDeps {
   db: Db;
@@ -61,6 +62,7 @@ export function messageGapSource(db: Db, retentionMs: number): GapSource {
 export function createMessageService(deps: MessageServiceDeps) {
   const { db, hub, groups, metrics } = deps;
   const notBefore = () => new Date(Date.now() - deps.retentionMs);
+  const writer = new MessageWriter(db);
 
   /** Null when acceptable; else the error a sender gets (socket error frame or HTTP status). */
   function checkContent(content: string): AppError | null {
@@ -79,6 +81,8 @@ export function createMessageService(deps: MessageServiceDeps) {
   /**
    * Stores, then publishes: the message reaches sockets only once it is committed. A repeated
    * client_msg_id publishes nothing and returns the original. Access is the caller's job.
+   * Messages to one group that arrive while its last write is in flight are stored together
+   * (group commit, see MessageWriter); each is still answered on its own.
    */
   async function store(
     orgId: string,
@@ -90,7 +94,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     source: 'ws' | 'http',
   ): Promise<Stored | undefined> {
     const started = performance.now();
-    const result = await repo.insertMessage(db, orgId, groupId, {
+    const result = await writer.write(orgId, groupId, {
       id: input.id ?? randomUUID(),
       userId: author.userId,
       username: author.username,
