@@ -4,6 +4,8 @@ import type { WebSocketCtor, WebSocketLike } from './socket.js';
 import type {
   HistoryReply,
   MessageEvent,
+  PresenceReply,
+  PresentUser,
   ReadReply,
   SubscribedReply,
   WorkspaceServerFrame,
@@ -167,6 +169,11 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   /** Moves the read cursor (never backwards); the user's other devices get `read`. */
   read(groupId: string, seq: number): Promise<ReadReply> {
     return this.request<ReadReply>({ type: 'read', group_id: groupId, seq });
+  }
+
+  /** Who is online in a group now (then `presence.join` / `presence.leave` keep it current). */
+  async presence(groupId: string): Promise<PresentUser[]> {
+    return (await this.request<PresenceReply>({ type: 'presence', group_id: groupId })).users;
   }
 
   /**
@@ -412,6 +419,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
         return;
       case 'subscribed':
       case 'history':
+      case 'presence':
       case 'authenticated':
       case 'pong':
         if (req !== undefined) this.requests.settle(req, f);

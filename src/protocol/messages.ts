@@ -36,12 +36,21 @@ export const Broadcast = Type.Object(
 export type Broadcast = Static<typeof Broadcast>;
 
 /** An error frame on the group socket; the connection stays open. */
-export interface ErrorFrame {
-  type: 'error';
-  code: 'bad_request' | 'payload_too_large' | 'rate_limited' | 'unavailable';
-  message: string;
-  client_msg_id: string | null;
-}
+export const ErrorFrame = Type.Object(
+  {
+    type: Type.Literal('error'),
+    code: Type.Union([
+      Type.Literal('bad_request'),
+      Type.Literal('payload_too_large'),
+      Type.Literal('rate_limited'),
+      Type.Literal('unavailable'),
+    ]),
+    message: Type.String(),
+    client_msg_id: Nullable(Type.String({ description: 'of the message that failed, if any' })),
+  },
+  { $id: 'ErrorFrame' },
+);
+export type ErrorFrame = Static<typeof ErrorFrame>;
 
 export const CLIENT_MSG_ID_MAX = 64;
 export const CLIENT_ID_MAX = 128;

@@ -31,7 +31,7 @@ export const Priority = Type.Union([
   Type.Literal('high'),
   Type.Literal('urgent'),
 ]);
-const Sort = Type.Union([
+export const Sort = Type.Union([
   Type.Literal('due_date'),
   Type.Literal('-due_date'),
   Type.Literal('priority'),
@@ -81,6 +81,31 @@ export const Task = Type.Object(
   { $id: 'Task' },
 );
 export type Task = Static<typeof Task>;
+
+/** Sent to the task's user (and its previous user on reassignment) after each change. */
+export const TaskEvent = Type.Object(
+  {
+    type: Type.Union([
+      Type.Literal('task.created'),
+      Type.Literal('task.updated'),
+      Type.Literal('task.deleted'),
+    ]),
+    id: Uuid('event id, for dropping duplicates'),
+    task: Type.Ref('Task'),
+  },
+  { $id: 'TaskEvent' },
+);
+
+/** A reminder fired; also stored as a notification with the same `id`. */
+export const TaskReminderEvent = Type.Object(
+  {
+    type: Type.Literal('task.reminder'),
+    id: Uuid('the notification id'),
+    task: Type.Ref('Task'),
+    reminder: Reminder,
+  },
+  { $id: 'TaskReminderEvent' },
+);
 
 const Title = Type.String({ minLength: 1, maxLength: 500 });
 const Description = Type.String({ maxLength: 20_000 });

@@ -60,41 +60,7 @@ export const WORKSPACE_FRAME_TYPES = [
 ] as const;
 
 /** Replies and server events specific to the workspace socket (messages are `Message`). */
-export interface SubscribedReply {
-  type: 'subscribed';
-  req: string;
-  group_id: string;
-  last_seq: number;
-  /** False when messages after `since_seq` are gone (retention): the client has a gap. */
-  recovered: boolean;
-}
-export interface TypingEvent {
-  type: 'typing';
-  group_id: string;
-  user_id: string;
-  username: string;
-  stopped?: true;
-}
-export interface ReadEvent {
-  type: 'read';
-  id: string;
-  group_id: string;
-  seq: number;
-}
-export interface WorkspaceError {
-  type: 'error';
-  req: string | null;
-  code:
-    | 'bad_request'
-    | 'unauthorized'
-    | 'not_found'
-    | 'forbidden'
-    | 'payload_too_large'
-    | 'rate_limited'
-    | 'unavailable';
-  message: string;
-  group_id?: string;
-}
+export { SubscribedReply, TypingEvent, ReadEvent, WorkspaceError } from './workspace-events.js';
 
 /** Close codes of the workspace socket beyond the group socket's. */
 export const CLOSE_TOKEN_EXPIRED = 4001;
