@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { GroupSocket, Task, TaskListFilters, TaskUpdate, User } from '@orghub/sdk';
+import type { Task, TaskListFilters, TaskUpdate, User, WorkspaceSocket } from '@orghub/sdk';
 import { client, errorText } from '../api.ts';
 import { TaskForm } from './TaskForm.tsx';
 import { TaskCard } from './TaskCard.tsx';
@@ -9,7 +9,7 @@ import { STATUSES, label, matches, sortTasks } from './task-order.ts';
 interface Props {
   me: User;
   users: User[];
-  live: GroupSocket | null;
+  live: WorkspaceSocket | null;
 }
 
 /** The org's tasks as a board by status or a list, filtered by the server, kept live. */
@@ -136,10 +136,10 @@ export function Tasks({ me, users, live }: Props) {
           })}
         </div>
       ) : (
-        <div className="list" aria-label="Task list">
+        <section className="list" aria-label="Task list">
           {tasks.length === 0 && <p className="empty">No task matches.</p>}
           {tasks.map(card)}
-        </div>
+        </section>
       )}
       {cursor && (
         <button className="more" onClick={() => void more()}>

@@ -1,15 +1,18 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Group, Role, User } from '@orghub/sdk';
-import { client, errorText } from './api.ts';
+import { client, errorText } from '../api.ts';
 
 interface Props {
   me: User;
-  groups: Group[];
-  onGroupsChanged: () => void;
+  /** Users or groups changed: the rest of the app lists them again. */
+  onChanged: () => void;
 }
 
-export function Admin({ me, groups, onGroupsChanged }: Props) {
+/** Users (create, role, delete) and groups (create, add or remove a member) of the org. */
+export function Admin({ me, onChanged }: Props) {
   const [users, setUsers] = useState<User[]>([]);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [notice, setNotice] = useState('');
   const [error, setError] = useState('');
   const [form, setForm] = useState({
     username: '',
@@ -21,17 +24,26 @@ export function Admin({ me, groups, onGroupsChanged }: Props) {
   const [member, setMember] = useState({ group: '', user: '' });
 
   const reload = () =>
-    client.listUsers(me.org_id).then(setUsers, (e: unknown) => setError(errorText(e)));
+    Promise.all([client.listUsers(me.org_id), client.listGroups(me.org_id)]).then(
+      ([u, g]) => {
+        setUsers(u);
+        setGroups(g);
+      },
+      (e: unknown) => setError(errorText(e)),
+    );
   useEffect(() => {
     void reload();
   }, [me.org_id]);
 
-  const act = async (f: () => Promise<unknown>) => {
+  const act = async (f: () => Promise<unknown>, done = '') => {
     try {
       await f();
       setError('');
+      setNotice(done);
+      onChanged();
     } catch (err) {
       setError(errorText(err));
+      setNotice('');
     }
   };
 
@@ -41,20 +53,22 @@ export function Admin({ me, groups, onGroupsChanged }: Props) {
       await client.createUser({ ...form, org_id: me.org_id });
       setForm({ username: '', email: '', password: '', role: 'member' });
       await reload();
-    });
+    }, `User ${form.username} created.`);
   };
   const createGroup = (e: FormEvent) => {
     e.preventDefault();
     void act(async () => {
       await client.createGroup(me.org_id, group);
       setGroup({ id: '', name: '', private: false });
-      onGroupsChanged();
-    });
+      await reload();
+    }, `Group ${group.id} created.`);
   };
   const addMember = (e: FormEvent) => {
     e.preventDefault();
-    void act(() => client.addMember(me.org_id, member.group, member.user));
+    void act(() => client.addMember(me.org_id, member.group, member.user), 'Member added.');
   };
+  const removeMember = () =>
+    void act(() => client.removeMember(me.org_id, member.group, member.user), 'Member removed.');
 
   return (
     <section className="admin" aria-label="Administration">
@@ -64,60 +78,67 @@ export function Admin({ me, groups, onGroupsChanged }: Props) {
           {error}
         </p>
       )}
+      {notice && (
+        <p role="status" className="ok">
+          {notice}
+        </p>
+      )}
       <div className="admin-grid">
         <section>
           <h3>Users</h3>
-          <table>
-            <thead>
-              <tr>
-                <th>Username</th>
-                <th>Email</th>
-                <th>Role</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.username}</td>
-                  <td>{u.email}</td>
-                  <td>
-                    <select
-                      aria-label={`Role of ${u.username}`}
-                      value={u.role}
-                      disabled={u.id === me.id}
-                      onChange={(e) =>
-                        void act(async () => {
-                          await client.updateUser(u.id, { role: e.target.value as Role });
-                          await reload();
-                        })
-                      }
-                    >
-                      <option value="member">member</option>
-                      <option value="admin">admin</option>
-                    </select>
-                  </td>
-                  <td>
-                    {u.id !== me.id && (
-                      <button
-                        onClick={() =>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Username</th>
+                  <th>Email</th>
+                  <th>Role</th>
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {users.map((u) => (
+                  <tr key={u.id}>
+                    <td>{u.username}</td>
+                    <td>{u.email}</td>
+                    <td>
+                      <select
+                        aria-label={`Role of ${u.username}`}
+                        value={u.role}
+                        disabled={u.id === me.id}
+                        onChange={(e) =>
                           void act(async () => {
-                            await client.deleteUser(u.id);
+                            await client.updateUser(u.id, { role: e.target.value as Role });
                             await reload();
                           })
                         }
-                        aria-label={`Delete ${u.username}`}
                       >
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                        <option value="member">member</option>
+                        <option value="admin">admin</option>
+                      </select>
+                    </td>
+                    <td>
+                      {u.id !== me.id && (
+                        <button
+                          onClick={() =>
+                            void act(async () => {
+                              await client.deleteUser(u.id);
+                              await reload();
+                            })
+                          }
+                          aria-label={`Delete ${u.username}`}
+                        >
+                          Delete
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <form onSubmit={createUser} className="stack" aria-label="New user">
             <h4>New user</h4>
             <input
@@ -192,7 +213,7 @@ export function Admin({ me, groups, onGroupsChanged }: Props) {
             <button type="submit">Create group</button>
           </form>
           <form onSubmit={addMember} className="stack" aria-label="Add member">
-            <h4>Add a member to a group</h4>
+            <h4>Members of private groups</h4>
             <select
               aria-label="Group"
               value={member.group}
@@ -219,7 +240,12 @@ export function Admin({ me, groups, onGroupsChanged }: Props) {
                 </option>
               ))}
             </select>
-            <button type="submit">Add member</button>
+            <div className="row">
+              <button type="submit">Add member</button>
+              <button type="button" onClick={removeMember} disabled={!member.group || !member.user}>
+                Remove member
+              </button>
+            </div>
           </form>
         </section>
       </div>
