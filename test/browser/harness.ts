@@ -3,8 +3,17 @@ import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { PASSWORD, type TestApp } from '../helpers/app.js';
+import {
+  PASSWORD,
+  api,
+  createOrg,
+  createUser,
+  startApp,
+  type Fixture,
+  type TestApp,
+} from '../helpers/app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The README's screenshots are rewritten only on request, so test runs leave the tree clean. */
@@ -13,6 +22,7 @@ export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
   : path.join(os.tmpdir(), 'orghub-screenshots');
 mkdirSync(SCREENSHOTS, { recursive: true });
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const PHONE = { width: 390, height: 780 };
 
 /** Builds the web app once when `web/dist` is missing (the app only serves it if present at boot). */
 export function ensureWebBuilt() {
@@ -41,32 +51,107 @@ export function launch(): Promise<Browser> {
 }
 
 export interface UserPage {
+  name: string;
   context: BrowserContext;
   page: Page;
   /** Console errors and uncaught exceptions seen on the page. */
   errors: string[];
 }
 
-export async function openAs(
-  browser: Browser,
-  t: TestApp,
-  orgId: string,
-  username: string,
-  viewport = { width: 1280, height: 800 },
-): Promise<UserPage> {
-  const context = await browser.newContext({ viewport, baseURL: t.url });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+export interface Suite {
+  t: TestApp;
+  browser: Browser;
+  orgId: string;
+  alice: Fixture;
+  bob: Fixture;
+  /** A new browser context signed in as `username`, its socket open. */
+  open(username: string, viewport?: { width: number; height: number }): Promise<UserPage>;
+  /** A new browser context on the sign-in page, not signed in. */
+  blank(name: string, viewport?: { width: number; height: number }): Promise<UserPage>;
+}
+
+/**
+ * One server and one Chromium per test file, an org with alice (admin) and bob, and the
+ * groups `general` and `random`. Every page a test opens is closed after it, and the test
+ * fails if any of them logged a console error or threw.
+ */
+export function browserSuite(): Suite {
+  const opened: UserPage[] = [];
+  const s = {} as Suite;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    s.t = await startApp();
+    s.orgId = (await createOrg(s.t, undefined, 'Acme')).id;
+    s.alice = await createUser(s.t, s.orgId, { username: 'alice', role: 'admin' });
+    s.bob = await createUser(s.t, s.orgId, { username: 'bob' });
+    for (const [id, name] of [
+      ['general', 'General'],
+      ['random', 'Random'],
+    ]) {
+      await api(s.t, 'POST', `/api/v1/orgs/${s.orgId}/groups`, {
+        token: s.alice.token,
+        body: { id, name },
+      });
+    }
+    s.browser = await launch();
+  }, 120_000);
+
+  afterEach(async () => {
+    const pages = opened.splice(0);
+    const errors = pages.flatMap((p) => p.errors.map((e) => `${p.name}: ${e}`));
+    await Promise.all(pages.map((p) => p.context.close()));
+    expect(errors).toEqual([]);
   });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto('/');
-  await page.getByLabel('Organization').fill(orgId);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  return { context, page, errors };
+
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.t?.close();
+  });
+
+  s.blank = async (name, viewport = { width: 1280, height: 800 }) => {
+    const context = await s.browser.newContext({ viewport, baseURL: s.t.url });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const up: UserPage = { name, context, page, errors: [] };
+    page.on('console', (m) => {
+      if (m.type() === 'error') up.errors.push(m.text());
+    });
+    page.on('pageerror', (e) => up.errors.push(String(e)));
+    opened.push(up);
+    await page.goto('/');
+    return up;
+  };
+
+  s.open = async (username, viewport) => {
+    const up = await s.blank(username, viewport);
+    const { page } = up;
+    await page.getByLabel('Organization').fill(s.orgId);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('conn').getByText('open', { exact: true }).waitFor();
+    return up;
+  };
+
+  return s;
+}
+
+/** The sidebar entry of a group or DM (`data-convo` is its id). */
+export const convo = (page: Page, id: string) => page.locator(`[data-convo="${id}"]`);
+/** The sidebar entry of the DM with `username`. */
+export const dmWith = (page: Page, username: string) =>
+  page
+    .getByRole('list', { name: 'Direct messages' })
+    .getByRole('button', { name: new RegExp(`^@ ${username}\\b`) });
+/** The unread badge of a sidebar entry. */
+export const badge = (entry: ReturnType<Page['locator']>) => entry.getByTestId('unread');
+
+/** The message list of the open conversation. */
+export const messages = (page: Page) => page.getByRole('list', { name: 'Messages', exact: true });
+
+export async function send(page: Page, text: string) {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.keyboard.press('Enter');
+  await messages(page).getByText(text, { exact: true }).waitFor();
 }
