@@ -437,7 +437,14 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
 
   private onMessage(m: MessageEvent & { req?: string }, req: string | undefined) {
     const sub = this.subs.get(m.group_id);
-    if (sub && (sub.lastSeq === null || m.seq > sub.lastSeq)) {
+    // A reply to a re-sent publish that was stored before (a duplicate) comes at once, maybe
+    // ahead of the replay still under way: it joins the stream only when it is the next seq,
+    // else the replay delivers it in its place (and what comes before it is not skipped).
+    const inOrder =
+      sub !== undefined &&
+      (sub.lastSeq === null ||
+        (req === undefined ? m.seq > sub.lastSeq : m.seq === sub.lastSeq + 1));
+    if (sub && inOrder) {
       sub.lastSeq = m.seq;
       const { req: _, ...message } = m;
       this.emit('message', message);
