@@ -85,4 +85,63 @@ describe('SDK REST client against a real server', () => {
     expect(await op.me()).toEqual({ operator: true });
     expect((await op.listOrgs()).map((o) => o.id)).toContain(orgId);
   });
+
+  it('covers messages, broadcasts, read cursors, DMs, tasks with activity, notifications', async () => {
+    const me = await admin.me();
+    if (!('id' in me)) throw new Error('expected a user');
+    await admin.createGroup(orgId, { id: 'sdk-chat', name: 'Chat' });
+    const posted = await admin.postMessage(orgId, 'sdk-chat', {
+      content: 'one',
+      client_msg_id: 'rest-1',
+    });
+    const again = await admin.postMessage(orgId, 'sdk-chat', {
+      content: 'one',
+      client_msg_id: 'rest-1',
+    });
+    expect(again).toMatchObject({ status: 'duplicate', message: { id: posted.message.id } });
+    await admin.postMessage(orgId, 'sdk-chat', { content: 'two' });
+    expect(await admin.messageCount(orgId, 'sdk-chat')).toBe(2);
+    expect((await admin.messagesAfter(orgId, 'sdk-chat', { after_seq: 1 })).messages).toHaveLength(
+      1,
+    );
+    const cursor = await admin.markRead(orgId, 'sdk-chat', 1);
+    expect(cursor).toEqual({
+      group_id: 'sdk-chat',
+      last_read_seq: 1,
+      last_seq: 2,
+      unread_count: 1,
+    });
+    const listed = (await admin.listGroups(orgId)).find((g) => g.id === 'sdk-chat');
+    expect(listed).toMatchObject({ unread_count: 1, last_read_seq: 1, last_seq: 2 });
+
+    const b = await admin.broadcast(orgId, 'all hands');
+    const page = await admin.listBroadcasts(orgId, { limit: 5 });
+    expect(page.broadcasts[0]).toMatchObject({ id: b.message.id, content: 'all hands' });
+
+    const other = await createUser(t, orgId, { username: 'sdkdm' });
+    const dm = await admin.openDm(orgId, other.user.id);
+    expect(dm).toMatchObject({ kind: 'dm', other_user: { id: other.user.id, username: 'sdkdm' } });
+    expect(await admin.openDm(orgId, other.user.id)).toEqual(dm);
+    expect((await admin.listDms(orgId)).map((d) => d.id)).toEqual([dm.id]);
+
+    const task = await admin.createTask(me.id, { title: 'Write the SDK', priority: 'high' });
+    const moved = await admin.updateTask(task.id, { status: 'in_progress' }, task.version);
+    expect(moved.version).toBe(2);
+    await expect(admin.updateTask(task.id, { status: 'completed' }, 1)).rejects.toMatchObject({
+      status: 412,
+      code: 'version_conflict',
+    });
+    const activity = await admin.taskActivity(task.id);
+    expect(activity.map((a) => a.action)).toEqual(['created', 'updated']);
+    expect(activity[1]!.changes['status']).toEqual({ from: 'pending', to: 'in_progress' });
+    const all = [];
+    for await (const x of admin.allTasks(orgId, { sort: '-priority', limit: 1 })) all.push(x);
+    expect(all.map((x) => x.id)).toContain(task.id);
+
+    expect(await admin.notifications({ unread: true })).toEqual([]);
+    await expect(
+      admin.markNotificationRead('00000000-0000-0000-0000-000000000000'),
+    ).rejects.toMatchObject({ status: 404 });
+    expect(await admin.presence(orgId, 'sdk-chat')).toEqual([]);
+  });
 });
