@@ -26,8 +26,10 @@ const PERMANENT_CLOSE = new Set([1008, 1009]);
 interface Subscription {
   /** The last seq delivered to the app (the resume point); null until the server tells it. */
   lastSeq: number | null;
-  /** Whether a `subscribed` reply was received on an earlier connection. */
+  /** Whether the server has answered a subscribe of it (so a later one is a resume). */
   established: boolean;
+  /** Resubscribed after a reconnect: its reply is reported as `recovered`. */
+  resuming: boolean;
   waiters: { resolve: (r: SubscribeResult) => void; reject: (e: Error) => void }[];
 }
 
@@ -55,6 +57,8 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private connections = 0;
   private forceRefresh = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastHeard = 0;
+  private openWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private pingTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly subs = new Map<string, Subscription>();
   private readonly publishes = new Map<string, PendingPublish>();
@@ -78,6 +82,13 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   /** The groups this socket keeps subscribed, with the last seq delivered of each. */
   get subscriptions(): ReadonlyMap<string, number | null> {
     return new Map([...this.subs].map(([g, s]) => [g, s.lastSeq]));
+  }
+
+  /** Resolves once the socket is open (at once if it is); rejects if it is closed first. */
+  ready(): Promise<void> {
+    if (this.isOpen()) return Promise.resolve();
+    if (this._state === 'closed') return Promise.reject(socketClosed());
+    return new Promise((resolve, reject) => this.openWaiters.push({ resolve, reject }));
   }
 
   connect(): this {
@@ -106,21 +117,24 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     this.publishes.clear();
     this.publishReqs.clear();
     for (const s of this.subs.values()) for (const w of s.waiters.splice(0)) w.reject(err);
+    for (const w of this.openWaiters.splice(0)) w.reject(err);
   }
 
   /**
    * Subscribes to a group or DM (remembered across reconnects). With `sinceSeq`, the messages
-   * after it are replayed first; without, the stream starts at the present (or, when the group
-   * is already subscribed, at the last seq delivered).
+   * after it are replayed first; without, the stream starts at the present. A group already
+   * subscribed goes on from the last seq delivered, whatever `sinceSeq` says. Made before the
+   * socket is open, it is sent once it is.
    */
   subscribe(groupId: string, opts: { sinceSeq?: number } = {}): Promise<SubscribeResult> {
     if (this._state === 'closed') return Promise.reject(socketClosed());
     let sub = this.subs.get(groupId);
     if (!sub) {
-      sub = { lastSeq: null, established: false, waiters: [] };
+      sub = { lastSeq: null, established: false, resuming: false, waiters: [] };
       this.subs.set(groupId, sub);
     }
-    if (opts.sinceSeq !== undefined) sub.lastSeq = opts.sinceSeq;
+    // A group already delivered resumes where it is: going back would deliver seqs twice.
+    if (opts.sinceSeq !== undefined && sub.lastSeq === null) sub.lastSeq = opts.sinceSeq;
     const s = sub;
     return new Promise((resolve, reject) => {
       s.waiters.push({ resolve, reject });
@@ -152,7 +166,11 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     });
   }
 
-  /** A page of stored messages, newest first (`beforeSeq` to page back). */
+  /**
+   * A page of stored messages, newest first (`beforeSeq` to page back). Like `read` and
+   * `presence`, it waits for the socket to be open, and rejects when the connection drops
+   * before the answer (ask again) or the socket is closed.
+   */
   async history(
     groupId: string,
     opts: { beforeSeq?: number; limit?: number } = {},
@@ -201,15 +219,17 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     this.emit('state', s);
   }
 
-  private retryLater(): number {
-    const retryIn = backoffDelay(
+  private nextDelay(): number {
+    return backoffDelay(
       this.attempt++,
       this.opts.backoffBaseMs ?? 250,
       this.opts.backoffCapMs ?? 15_000,
     );
+  }
+
+  private retryIn(ms: number) {
     this.setState('reconnecting');
-    this.timer = setTimeout(() => void this.open('reconnecting'), retryIn);
-    return retryIn;
+    this.timer = setTimeout(() => void this.open('reconnecting'), ms);
   }
 
   private async open(state: 'connecting' | 'reconnecting') {
@@ -225,7 +245,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       // Only the server refusing the session is final; a refresh that could not reach it
       // (the server is restarting) is retried like any other failed connection.
       if (err instanceof TypeError || (err instanceof OrgHubError && err.status >= 500)) {
-        this.retryLater();
+        this.retryIn(this.nextDelay());
         return;
       }
       this.emit('error', { type: 'client', code: 'unauthorized', message: String(err) });
@@ -249,11 +269,16 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       this.attempt = 0;
       const reconnect = this.connections++ > 0;
       this.setState('open');
-      this.armPing();
+      this.lastHeard = Date.now();
+      this.armPing(ws);
       // Subscriptions first: the server handles frames in order, so a re-sent publish is
       // answered in its group's stream after the replay.
-      for (const [g, s] of this.subs) this.sendSubscribe(g, s);
+      for (const [g, s] of this.subs) {
+        s.resuming = s.established;
+        this.sendSubscribe(g, s);
+      }
       for (const id of this.publishes.keys()) this.sendPublish(id);
+      for (const w of this.openWaiters.splice(0)) w.resolve();
       this.emit('connected', { reconnect });
     };
     ws.onerror = (ev) => {
@@ -290,13 +315,14 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
         this.close();
         return;
       }
-      const retryIn = this.retryLater();
+      const retryIn = this.nextDelay();
       this.emit('disconnected', {
         code: ev.code,
         reason: ev.reason,
         willReconnect: true,
         retryInMs: retryIn,
       });
+      this.retryIn(retryIn);
     };
   }
 
@@ -307,21 +333,37 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     this.typingSentAt.clear();
   }
 
-  /** Liveness for browsers, which cannot see protocol pings: any frame counts. */
-  private armPing() {
+  /**
+   * Liveness for browsers, which cannot see protocol pings: after `pingIntervalMs` without a
+   * frame, a `ping`; no answer within `pingTimeoutMs` and the connection is given up at once
+   * (a dead link's close handshake could take much longer).
+   */
+  private armPing(ws: WebSocketLike) {
     clearTimeout(this.pingTimer);
     const every = this.opts.pingIntervalMs ?? 30_000;
     if (every <= 0) return;
-    const ws = this.ws;
-    this.pingTimer = setTimeout(() => {
-      if (this.ws !== ws || !ws) return;
-      const timeout = this.opts.pingTimeoutMs ?? 10_000;
-      this.request({ type: 'ping' }, timeout).catch((err: unknown) => {
-        // No answer in time: the connection is dead even if the OS has not noticed yet.
-        if (this.ws === ws && err instanceof Error && err.message === 'timeout')
+    const check = () => {
+      if (this.ws !== ws) return;
+      const quiet = Date.now() - this.lastHeard;
+      if (quiet < every) {
+        this.pingTimer = setTimeout(check, every - quiet);
+        return;
+      }
+      this.request({ type: 'ping' }, this.opts.pingTimeoutMs ?? 10_000).then(
+        () => {
+          if (this.ws === ws) this.pingTimer = setTimeout(check, every);
+        },
+        (err: unknown) => {
+          if (this.ws !== ws || !(err instanceof Error) || err.message !== 'timeout') return;
+          const onclose = ws.onclose;
+          ws.onclose = null;
+          ws.onmessage = null;
           ws.close(4000, 'no pong');
-      });
-    }, every);
+          onclose?.({ code: 4000, reason: 'no pong' });
+        },
+      );
+    };
+    this.pingTimer = setTimeout(check, every);
   }
 
   // --- frames out ---
@@ -334,9 +376,9 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     this.ws?.send(JSON.stringify(frame));
   }
 
-  private request<T>(frame: Record<string, unknown>, timeoutMs?: number): Promise<T> {
-    if (this._state === 'closed') return Promise.reject(socketClosed());
-    if (!this.isOpen()) return Promise.reject(new Error('not connected'));
+  /** Sent once the socket is open; rejects if its connection drops before the reply. */
+  private async request<T>(frame: Record<string, unknown>, timeoutMs?: number): Promise<T> {
+    if (!this.isOpen()) await this.ready();
     const req = this.nextReq();
     const p = this.requests.add<T>(req, timeoutMs);
     this.transmit({ ...frame, req });
@@ -371,9 +413,11 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     const result = { last_seq: r.last_seq, recovered: r.recovered };
     const waiters = sub.waiters.splice(0);
     for (const w of waiters) w.resolve(result);
-    if (sub.established && waiters.length === 0)
-      this.emit('recovered', { group_id: groupId, recovered: r.recovered });
     sub.established = true;
+    if (sub.resuming) {
+      sub.resuming = false;
+      this.emit('recovered', { group_id: groupId, recovered: r.recovered });
+    }
   }
 
   private sendPublish(clientMsgId: string) {
@@ -399,7 +443,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     } catch {
       return;
     }
-    this.armPing();
+    this.lastHeard = Date.now();
     const req = 'req' in f && typeof f.req === 'string' ? f.req : undefined;
     switch (f.type) {
       case 'message':

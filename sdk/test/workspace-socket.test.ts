@@ -61,14 +61,18 @@ afterAll(() => t?.close());
 
 describe('WorkspaceSocket against a real server', () => {
   it('walks idle → connecting → open → closed and rejects what is pending on close', async () => {
+    await group('states');
     const s = socket(alice);
     const states = record(s, 'state');
     expect(s.state).toBe('idle');
+    // Asked before the socket is open, sent once it is.
+    const subscribed = s.subscribe('states');
+    const early = s.history('states');
     const connected = next(s, 'connected');
     s.connect();
     expect(await connected).toEqual({ reconnect: false });
-    await group('states');
-    await s.subscribe('states');
+    expect(await subscribed).toEqual({ last_seq: 0, recovered: true });
+    expect(await early).toEqual([]);
     const hist = s.history('states');
     s.close();
     await expect(hist).rejects.toThrow('socket closed');
