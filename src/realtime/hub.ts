@@ -123,6 +123,14 @@ export class Hub {
     this.drain(this.channels.get(channel)!, order);
   }
 
+  /**
+   * The last seq handed to a group channel's subscribers, once known. The hub hands every later
+   * seq to every subscriber in order, so one that joins now and starts here misses nothing.
+   */
+  deliveredSeq(channel: string): number | undefined {
+    return this.channels.get(channel)?.order?.lastSeq;
+  }
+
   /** Delivers to this node's subscribers and hands the frame to the broker for the others. */
   publish(channel: string, text: string, seq?: number): void {
     const msg: BrokerMessage =

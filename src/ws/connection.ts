@@ -36,6 +36,10 @@ export interface ConnectionDeps {
 // Text frames of bytes encoded once by the hub: ws only adds a header per socket.
 const SEND_OPTS = { binary: false, compress: false, fin: true } as const;
 const REPLAY_PAGE = 500;
+/** The buffer of every live socket: only a socket catching up pushes to its buffer. */
+const NO_FRAMES: Frame[] = [];
+/** Where every socket's chain of stores starts (one shared promise, not one per socket). */
+const SETTLED: Promise<void> = Promise.resolve();
 const OPEN = 1; // WebSocket.OPEN
 /** How long a socket closed for its backlog may take to take its close frame. */
 const BACKLOG_CLOSE_GRACE_MS = 5000;
@@ -54,7 +58,7 @@ export class Connection implements Subscriber {
   private buffer: Frame[] = [];
   private bufferBytes = 0;
   private closed = false;
-  private chain: Promise<void> = Promise.resolve();
+  private chain = SETTLED;
   private tokens: number;
   private refilledAt = performance.now();
   private readonly raw: Socket | undefined;
@@ -80,9 +84,17 @@ export class Connection implements Subscriber {
     const { orgId, groupId, groupChannel } = this.ctx;
     hub.join(groupChannel, this);
     for (const c of this.ctx.otherChannels) hub.join(c, this);
+    const since = this.ctx.sinceSeq;
+    const known = hub.deliveredSeq(groupChannel);
+    if (known !== undefined && (since === undefined || since === known)) {
+      // Other sockets of this node follow the group: start where they are, without a query
+      // (an upgrade storm on a busy group would otherwise cost two queries per socket).
+      this.lastSeq = known;
+      this.goLive();
+      return;
+    }
     try {
       const current = (await messages.lastSeq(orgId, groupId)) ?? 0;
-      const since = this.ctx.sinceSeq;
       // A resume point past the end (another database, a typo) replays from the end.
       this.lastSeq = since === undefined || since > current ? current : since;
       await this.replay();
@@ -96,17 +108,22 @@ export class Connection implements Subscriber {
           await this.replay();
           continue;
         }
-        this.catchingUp = false;
-        const held = this.buffer;
-        this.buffer = [];
-        this.bufferBytes = 0;
-        for (const f of held) this.deliver(f);
+        this.goLive();
         return;
       }
     } catch (err) {
       this.deps.log.warn({ err, orgId, groupId }, 'socket replay failed');
       this.closeWith(1011, 'replay failed, reconnect');
     }
+  }
+
+  /** Ends catching up: what was held goes out, and frames go straight to the socket from now. */
+  private goLive() {
+    this.catchingUp = false;
+    const held = this.buffer;
+    this.buffer = NO_FRAMES;
+    this.bufferBytes = 0;
+    for (const f of held) this.deliver(f);
   }
 
   private shift() {
@@ -196,7 +213,7 @@ export class Connection implements Subscriber {
   detach() {
     if (this.closed) return;
     this.closed = true;
-    this.buffer = [];
+    this.buffer = NO_FRAMES;
     this.deps.hub.leave(this.ctx.groupChannel, this);
     for (const c of this.ctx.otherChannels) this.deps.hub.leave(c, this);
   }

@@ -276,6 +276,29 @@ describe('group socket', () => {
       expect(seqsOf(b)).toEqual([3, 4, 5]);
     });
 
+    it('sockets joining a group this node already follows, mid-stream, see an unbroken run', async () => {
+      await newGroup('stream');
+      const sender = await join(alice.token, 'stream');
+      // Within the socket's burst allowance (2 × WS_RATE_LIMIT).
+      const total = 36;
+      for (let i = 0; i < 12; i++) sender.send({ content: `s${i}` });
+      await sender.until(() => seqsOf(sender).length >= 6);
+      // They join while messages are being stored and delivered: from the present (no
+      // since_seq), or from the seq the sender has seen so far.
+      const joiners = [
+        await join(bob.token, 'stream'),
+        await join(bob.token, 'stream', { since_seq: seqsOf(sender).at(-1)! }),
+        await join(bob.token, 'stream', { since_seq: 5 }),
+      ];
+      for (let i = 12; i < total; i++) sender.send({ content: `s${i}` });
+      for (const j of joiners) {
+        await j.until(() => seqsOf(j).at(-1) === total, 20_000, 'the last message');
+        const seen = seqsOf(j);
+        expect(seen).toEqual(range(seen[0]!, total));
+      }
+      expect(seqsOf(joiners[2]!)[0]).toBe(6);
+    });
+
     it('a since_seq past the end starts at the end', async () => {
       await newGroup('short');
       const a = await join(alice.token, 'short', { since_seq: 999 });
