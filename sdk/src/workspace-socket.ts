@@ -64,6 +64,8 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private readonly publishes = new Map<string, PendingPublish>();
   /** req of a publish frame on the current connection → its client_msg_id. */
   private readonly publishReqs = new Map<string, string>();
+  /** req of a subscribe frame on the current connection → what it subscribes. */
+  private readonly subscribeReqs = new Map<string, { groupId: string; sub: Subscription }>();
   private readonly requests = new RequestTable();
   private readonly typingSentAt = new Map<string, number>();
   private readonly seen = new Set<string>();
@@ -116,6 +118,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     for (const p of this.publishes.values()) p.reject(err);
     this.publishes.clear();
     this.publishReqs.clear();
+    this.subscribeReqs.clear();
     for (const s of this.subs.values()) for (const w of s.waiters.splice(0)) w.reject(err);
     for (const w of this.openWaiters.splice(0)) w.reject(err);
   }
@@ -330,6 +333,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private dropConnection() {
     this.requests.rejectAll(new Error('disconnected'));
     this.publishReqs.clear();
+    this.subscribeReqs.clear();
     this.typingSentAt.clear();
   }
 
@@ -388,16 +392,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private sendSubscribe(groupId: string, sub: Subscription) {
     const req = this.nextReq();
     const since = sub.lastSeq;
-    this.requests
-      .add<SubscribedReply>(req)
-      .then((r) => this.onSubscribed(groupId, sub, r))
-      .catch((err: unknown) => {
-        // A refusal (not_found, rate_limited…) ends the subscription; a drop resubscribes.
-        if (err instanceof WorkspaceRequestError && this.subs.get(groupId) === sub) {
-          this.subs.delete(groupId);
-          for (const w of sub.waiters.splice(0)) w.reject(err);
-        }
-      });
+    this.subscribeReqs.set(req, { groupId, sub });
     this.transmit({
       type: 'subscribe',
       req,
@@ -406,7 +401,15 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     });
   }
 
-  private onSubscribed(groupId: string, sub: Subscription, r: SubscribedReply) {
+  /**
+   * Handled as the frame arrives, not a promise turn later: the replay may come in the same
+   * network read, and must find the resume point set and follow `recovered`.
+   */
+  private onSubscribed(r: SubscribedReply) {
+    const pending = this.subscribeReqs.get(r.req);
+    if (!pending) return;
+    this.subscribeReqs.delete(r.req);
+    const { groupId, sub } = pending;
     if (this.subs.get(groupId) !== sub) return;
     // Without a resume point the stream starts after last_seq: that is the resume point now.
     sub.lastSeq ??= r.last_seq;
@@ -462,6 +465,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
         if (this.remember(f.id)) this.emit('read', f);
         return;
       case 'subscribed':
+        return this.onSubscribed(f);
       case 'history':
       case 'presence':
       case 'authenticated':
@@ -510,21 +514,39 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       const p = this.publishes.get(id);
       if (p && e.code === 'unavailable') {
         // Nothing was stored (the database hiccupped): the same client_msg_id goes again.
-        const ws = this.ws;
-        setTimeout(
-          () => {
-            if (this.ws === ws && this.isOpen()) this.sendPublish(id);
-          },
-          backoffDelay(1, this.opts.backoffBaseMs ?? 250, this.opts.backoffCapMs ?? 15_000),
-        );
+        this.later(() => this.sendPublish(id));
       } else if (p) {
         this.publishes.delete(id);
         p.reject(new WorkspaceRequestError(e.code, e.message, e.group_id));
+      }
+    } else if (req !== undefined && this.subscribeReqs.has(req)) {
+      // A refusal (not_found, rate_limited…) ends the subscription; `unavailable` (the
+      // database) changed nothing: it is asked again.
+      const { groupId, sub } = this.subscribeReqs.get(req)!;
+      this.subscribeReqs.delete(req);
+      if (e.code === 'unavailable') {
+        this.later(() => this.subs.get(groupId) === sub && this.sendSubscribe(groupId, sub));
+      } else if (this.subs.get(groupId) === sub) {
+        this.subs.delete(groupId);
+        const err = new WorkspaceRequestError(e.code, e.message, e.group_id);
+        for (const w of sub.waiters.splice(0)) w.reject(err);
       }
     } else if (req !== undefined) {
       this.requests.fail(req, e);
     }
     this.emit('error', e);
+  }
+
+  /**
+   * Runs `fn` after a short jittered delay if this connection is still the open one (a new
+   * connection resends everything pending anyway).
+   */
+  private later(fn: () => void) {
+    const ws = this.ws;
+    const delay = backoffDelay(1, this.opts.backoffBaseMs ?? 250, this.opts.backoffCapMs ?? 15_000);
+    setTimeout(() => {
+      if (this.ws === ws && this.isOpen()) fn();
+    }, delay);
   }
 
   /** Answers `token.expiring` with an `auth` frame carrying a refreshed access token. */
