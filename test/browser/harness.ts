@@ -21,6 +21,8 @@ export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
   ? `${ROOT}docs/screenshots`
   : path.join(os.tmpdir(), 'orghub-screenshots');
 mkdirSync(SCREENSHOTS, { recursive: true });
+const FAILURES = path.join(os.tmpdir(), 'orghub-browser-failures');
+mkdirSync(FAILURES, { recursive: true });
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 780 };
 
@@ -97,8 +99,20 @@ export function browserSuite(): Suite {
     s.browser = await launch();
   }, 120_000);
 
-  afterEach(async () => {
+  afterEach(async (ctx) => {
     const pages = opened.splice(0);
+    if (ctx.task.result?.state === 'fail') {
+      // What each page showed when the test failed: its connection state and a screenshot.
+      for (const [i, p] of pages.entries()) {
+        const conn = await p.page
+          .getByTestId('conn')
+          .textContent({ timeout: 1000 })
+          .catch(() => '-');
+        const shot = path.join(FAILURES, `${ctx.task.name.slice(0, 40)}-${i}.png`);
+        await p.page.screenshot({ path: shot }).catch(() => undefined);
+        console.error(`${p.name}: connection ${conn}; errors ${JSON.stringify(p.errors)}; ${shot}`);
+      }
+    }
     const errors = pages.flatMap((p) => p.errors.map((e) => `${p.name}: ${e}`));
     await Promise.all(pages.map((p) => p.context.close()));
     expect(errors).toEqual([]);
@@ -110,7 +124,12 @@ export function browserSuite(): Suite {
   });
 
   s.blank = async (name, viewport = { width: 1280, height: 800 }) => {
-    const context = await s.browser.newContext({ viewport, baseURL: s.t.url });
+    // Reduced motion: the app then slides nothing, so screenshots show settled screens.
+    const context = await s.browser.newContext({
+      viewport,
+      baseURL: s.t.url,
+      reducedMotion: 'reduce',
+    });
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     const up: UserPage = { name, context, page, errors: [] };

@@ -68,6 +68,7 @@ describe('tasks in Chromium', () => {
 
   it('a reminder shows as a toast', async () => {
     const b = await s.open('bob');
+    await b.page.getByRole('button', { name: 'Tasks' }).click();
     await api(s.t, 'POST', `/api/v1/users/${s.bob.user.id}/tasks`, {
       token: s.alice.token,
       body: {
@@ -80,6 +81,7 @@ describe('tasks in Chromium', () => {
     const toast = b.page.getByTestId('toast');
     await toast.getByText('Call the bank').waitFor({ timeout: 15_000 });
     await toast.getByText('Reminder').waitFor();
+    await b.page.getByRole('article', { name: 'Call the bank' }).waitFor();
     await b.page.screenshot({ path: `${SCREENSHOTS}/reminder-toast.png` });
     await b.page.getByRole('button', { name: 'Dismiss reminder' }).click();
     await toast.waitFor({ state: 'detached' });

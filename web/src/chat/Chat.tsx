@@ -31,6 +31,7 @@ export function Chat({ convo, me, ws, state, markRead, onMessageUser }: Props) {
   const [messages, setMessages] = useState<MessageEvent[]>([]);
   const [pending, setPending] = useState<{ key: number; content: string }[]>([]);
   const [hasMore, setHasMore] = useState(false);
+  const [loaded, setLoaded] = useState(false);
   const [text, setText] = useState('');
   const [error, setError] = useState('');
   const [gap, setGap] = useState(false);
@@ -70,6 +71,7 @@ export function Chat({ convo, me, ws, state, markRead, onMessageUser }: Props) {
         if (!current) return;
         setMessages((cur) => merge(cur, msgs));
         setHasMore(msgs.length === PAGE);
+        setLoaded(true);
       },
       (err: unknown) => current && setError(errorText(err)),
     );
@@ -169,6 +171,9 @@ export function Chat({ convo, me, ws, state, markRead, onMessageUser }: Props) {
           <li className="older">
             <button onClick={() => void loadOlder()}>Load older messages</button>
           </li>
+        )}
+        {loaded && messages.length === 0 && pending.length === 0 && (
+          <li className="older">No messages yet.</li>
         )}
         {messages.map((m) => (
           <li key={m.id} className={m.user_id === me.id ? 'mine' : ''} data-seq={m.seq}>

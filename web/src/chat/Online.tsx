@@ -26,8 +26,9 @@ export function Online({ orgId, groupId, me, ws, onMessage }: Props) {
         const rest = cur.filter((x) => x.user_id !== u.user_id);
         return here ? [...rest, u].sort((a, b) => a.username.localeCompare(b.username)) : rest;
       });
+    // Over the socket itself when it is up: the answer is ordered with its presence events.
     const load = () =>
-      void client.presence(orgId, groupId).then(
+      void (ws.state === 'open' ? ws.presence(groupId) : client.presence(orgId, groupId)).then(
         (list) => current && setUsers(list),
         () => undefined,
       );

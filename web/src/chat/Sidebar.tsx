@@ -30,7 +30,7 @@ function Item({
         <span className="name">
           {c.kind === 'dm' ? '@ ' : '# '}
           {c.name}
-          {c.kind === 'group' && c.private && <span aria-label="private"> 🔒</span>}
+          {c.kind === 'group' && c.private && <span className="tag">private</span>}
         </span>
         {n > 0 && (
           <span className="badge" data-testid="unread" aria-label={`${n} unread`}>
@@ -92,7 +92,7 @@ export function Sidebar(p: Props) {
           value={dmUser}
           onChange={(e) => setDmUser(e.target.value)}
         >
-          <option value="">message someone…</option>
+          <option value="">someone…</option>
           {others.map((u) => (
             <option key={u.id} value={u.id}>
               {u.username}

@@ -40,7 +40,7 @@ export function TaskCard({ task: t, assignee, onChange, onDelete }: Props) {
             <dd>
               <ul className="reminders">
                 {t.reminders.map((r, i) => (
-                  <li key={i}>🔔 {reminderText(r)}</li>
+                  <li key={i}>{reminderText(r)}</li>
                 ))}
               </ul>
             </dd>
