@@ -100,5 +100,14 @@ describe('chat in Chromium: presence, typing, offline, DMs and unread counts', (
     await send(a.page, 'one more');
     await messages(b1.page).getByText('one more').waitFor();
     expect(await badge(dmWith(b1.page, 'alice')).count()).toBe(0);
+
+    // The sidebar opens the same DM (it is one conversation whoever starts it).
+    await b2.page.getByLabel('Message someone').selectOption({ label: 'alice' });
+    await b2.page.getByRole('button', { name: 'Message', exact: true }).click();
+    await b2.page.getByRole('heading', { name: '@ alice' }).waitFor();
+    await messages(b2.page).getByText('one more').waitFor();
+    expect(
+      await b2.page.getByRole('list', { name: 'Direct messages' }).getByRole('listitem').count(),
+    ).toBe(1);
   });
 });

@@ -55,7 +55,7 @@ export function Tasks({ me, users, live }: Props) {
       live.on('task.updated', (e) => onTask(e.task)),
       live.on('task.deleted', (e) => setTasks((cur) => cur.filter((x) => x.id !== e.task.id))),
       // Events missed while disconnected are not replayed: reload on every reconnect.
-      live.on('connected', () => void load()),
+      live.on('connected', (c) => c.reconnect && void load()),
     ];
     return () => offs.forEach((off) => off());
   }, [live, put, load, filters.q]);
