@@ -63,6 +63,8 @@ async function measure(
 
 interface TrialResult {
   fixed: RunResult;
+  /** Server CPU over the fixed-load step: steadier than latency on a shared machine. */
+  fixedCpu: { cpuUs: number; sysUs: number };
   fixedRate: number;
   capacity: Measured | undefined;
   stopReason: string;
@@ -86,8 +88,12 @@ async function trial(ctx: Ctx, t: Target, n: number): Promise<TrialResult> {
   const fixedRate = Math.min(FIXED_RATE, FIXED_CAP / (SENDERS * members));
   await reconnect();
   // A longer drain here: the percentiles should include late deliveries rather than drop them.
-  const fixed = (await measure(ctx, t, fixedRate, ctx.quick ? 1_000 : 5_000)).run;
-  ctx.log(`  ${t.system} N=${n} fixed ${fixedRate.toFixed(2)} msg/s/sender: ${describe(fixed)}`);
+  const fixedM = await measure(ctx, t, fixedRate, ctx.quick ? 1_000 : 5_000);
+  const fixed = fixedM.run;
+  ctx.log(
+    `  ${t.system} N=${n} fixed ${fixedRate.toFixed(2)} msg/s/sender: ${describe(fixed)}, ` +
+      `server ${(fixedM.serverCpuUs / Math.max(1, fixed.received)).toFixed(1)} µs/delivery`,
+  );
 
   const ladder = (ctx.quick ? QUICK_LADDER : FULL_LADDER).filter(
     (target) => target / (SENDERS * members) >= 0.5,
@@ -99,7 +105,7 @@ async function trial(ctx: Ctx, t: Target, n: number): Promise<TrialResult> {
     const m = await measure(ctx, t, target / (SENDERS * members));
     const ok = passes(m.run);
     ctx.log(
-      `  ${t.system} N=${n} offered ${target.toLocaleString('en-US')}/s: ${describe(m.run)} ${ok ? 'PASS' : 'FAIL'}`,
+      `  ${t.system} N=${n} offered ${target.toLocaleString('en-US')}/s: ${describe(m.run)}, ${(m.serverCpuUs / Math.max(1, m.run.received)).toFixed(1)} µs/delivery ${ok ? 'PASS' : 'FAIL'}`,
     );
     if (m.run.closedDuringRun > 0) await reconnect();
     if (ok && (!best || m.run.deliveredPerSec > best.run.deliveredPerSec)) {
@@ -118,7 +124,13 @@ async function trial(ctx: Ctx, t: Target, n: number): Promise<TrialResult> {
     }
   }
   await ctx.gen.closeAll();
-  return { fixed, fixedRate, capacity: best, stopReason };
+  return {
+    fixed,
+    fixedCpu: { cpuUs: fixedM.serverCpuUs, sysUs: fixedM.serverSysUs },
+    fixedRate,
+    capacity: best,
+    stopReason,
+  };
 }
 
 export async function runFanout(ctx: Ctx): Promise<void> {
@@ -180,6 +192,13 @@ function addRows(ctx: Ctx, n: number, res: Map<System, TrialResult>): void {
       ),
     });
   }
+  ctx.add({
+    scenario,
+    measure: `server CPU µs per delivery at ${fixedDeliveries.toLocaleString('en-US')} deliveries/s`,
+    better: 'lower',
+    values: pick((r) => r.fixedCpu.cpuUs / Math.max(1, r.fixed.received)),
+    note: `kernel share: ${notes((r) => `${((r.fixedCpu.sysUs / Math.max(1, r.fixedCpu.cpuUs)) * 100).toFixed(0)}%`)}`,
+  });
   ctx.add({
     scenario,
     measure: 'server CPU µs per delivery at capacity',
