@@ -8,6 +8,26 @@ interface Props {
   onChange: (f: TaskListFilters) => void;
 }
 
+/** A select whose empty choice means "no filter". */
+function Choice(p: {
+  label: string;
+  any: string;
+  value: string | undefined;
+  options: [value: string, text: string][];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <select aria-label={p.label} value={p.value ?? ''} onChange={(e) => p.onChange(e.target.value)}>
+      <option value="">{p.any}</option>
+      {p.options.map(([v, text]) => (
+        <option key={v} value={v}>
+          {text}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** A `datetime-local` value (local time) as the RFC 3339 instant the contract wants. */
 const instant = (local: string) => (local ? new Date(local).toISOString() : undefined);
 
@@ -32,54 +52,34 @@ export function TaskFilters({ filters, users, onChange }: Props) {
         value={q}
         onChange={(e) => setQ(e.target.value)}
       />
-      <select
-        aria-label="Status filter"
-        value={filters.status?.[0] ?? ''}
-        onChange={(e) => pick('status', e.target.value ? [e.target.value as TaskStatus] : '')}
-      >
-        <option value="">any status</option>
-        {STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {label(s)}
-          </option>
-        ))}
-      </select>
-      <select
-        aria-label="Priority filter"
-        value={filters.priority?.[0] ?? ''}
-        onChange={(e) => pick('priority', e.target.value ? [e.target.value as TaskPriority] : '')}
-      >
-        <option value="">any priority</option>
-        {PRIORITIES.map((p) => (
-          <option key={p} value={p}>
-            {p}
-          </option>
-        ))}
-      </select>
-      <select
-        aria-label="Assignee filter"
-        value={filters.user_id ?? ''}
-        onChange={(e) => pick('user_id', e.target.value)}
-      >
-        <option value="">any assignee</option>
-        {users.map((u) => (
-          <option key={u.id} value={u.id}>
-            {u.username}
-          </option>
-        ))}
-      </select>
-      <select
-        aria-label="Creator filter"
-        value={filters.created_by ?? ''}
-        onChange={(e) => pick('created_by', e.target.value)}
-      >
-        <option value="">any creator</option>
-        {users.map((u) => (
-          <option key={u.id} value={u.id}>
-            by {u.username}
-          </option>
-        ))}
-      </select>
+      <Choice
+        label="Status filter"
+        any="any status"
+        value={filters.status?.[0]}
+        options={STATUSES.map((x) => [x, label(x)])}
+        onChange={(v) => pick('status', v ? [v as TaskStatus] : '')}
+      />
+      <Choice
+        label="Priority filter"
+        any="any priority"
+        value={filters.priority?.[0]}
+        options={PRIORITIES.map((x) => [x, x])}
+        onChange={(v) => pick('priority', v ? [v as TaskPriority] : '')}
+      />
+      <Choice
+        label="Assignee filter"
+        any="any assignee"
+        value={filters.user_id}
+        options={users.map((u) => [u.id, u.username])}
+        onChange={(v) => pick('user_id', v)}
+      />
+      <Choice
+        label="Creator filter"
+        any="any creator"
+        value={filters.created_by}
+        options={users.map((u) => [u.id, `by ${u.username}`])}
+        onChange={(v) => pick('created_by', v)}
+      />
       <label className="check">
         due after
         <input
