@@ -42,11 +42,14 @@ export const fromDm = (d: Dm): Conversation => ({
 
 /**
  * A fresh listing merged into what the socket already told us: seqs only move forward, so a
- * listing that raced a live message or a `read` event never takes a count back.
+ * listing that raced a live message or a `read` event never takes a count back. A conversation
+ * missing from the listing is dropped only if the previous listing had it (it went away); one
+ * opened since then (a DM just started) was simply not there yet when this listing was read.
  */
 export function mergeListing(
   cur: ReadonlyMap<string, Conversation>,
   listed: Conversation[],
+  previous: ReadonlySet<string>,
 ): Map<string, Conversation> {
   const next = new Map<string, Conversation>();
   for (const c of listed) {
@@ -62,6 +65,7 @@ export function mergeListing(
         : c,
     );
   }
+  for (const [id, c] of cur) if (!next.has(id) && !previous.has(id)) next.set(id, c);
   return next;
 }
 

@@ -48,21 +48,31 @@ export function useWorkspace(
   handlers.current = { onError, onSessionEnded };
   const orgId = me.org_id;
 
+  // Listings are applied in the order they were asked for; the ids of the last one applied.
+  const listings = useRef({ asked: 0, applied: 0, ids: new Set<string>() });
+
   const relistWith = useCallback(
     async (s: WorkspaceSocket) => {
+      const l = listings.current;
+      const mine = ++l.asked;
       try {
         const [groups, dms] = await Promise.all([client.listGroups(orgId), client.listDms(orgId)]);
+        if (mine < l.applied) return;
+        l.applied = mine;
         const listed = [...groups.map(fromGroup), ...dms.map(fromDm)];
-        setConvos((cur) => mergeListing(cur, listed));
+        const previous = l.ids;
+        l.ids = new Set(listed.map((c) => c.id));
+        setConvos((cur) => mergeListing(cur, listed, previous));
         const subs = s.subscriptions;
         // New ones from their listed last seq: what came before counts as unread, the rest
         // arrives live (a replay covers the time between the listing and the subscribe).
         for (const c of listed)
           if (!subs.has(c.id)) s.subscribe(c.id, { sinceSeq: c.lastSeq }).catch(() => undefined);
-        const ids = new Set(listed.map((c) => c.id));
-        for (const id of subs.keys()) if (!ids.has(id)) void s.unsubscribe(id);
+        for (const id of subs.keys())
+          if (previous.has(id) && !l.ids.has(id)) void s.unsubscribe(id);
       } catch (err) {
-        handlers.current.onError(errorText(err));
+        // A background relist that fails is retried by the next one; only the first is news.
+        if (l.applied === 0) handlers.current.onError(errorText(err));
       }
     },
     [orgId],
