@@ -135,6 +135,20 @@ describe('WorkspaceSocket against a real server', () => {
     expect((err as WorkspaceRequestError).code).toBe('bad_request');
   });
 
+  it('publishes past the rate limit are paced, not lost: each stored once, in order', async () => {
+    await group('burst');
+    const a = socket(alice).connect();
+    const limited = record(a, 'error');
+    // WS_RATE_LIMIT is 20 a second with bursts of 40: 60 at once meet `rate_limited`.
+    const sent = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => a.publish('burst', `n${i}`)),
+    );
+    expect(limited.some((e) => e.code === 'rate_limited')).toBe(true);
+    expect(new Set(sent.map((m) => m.seq)).size).toBe(60);
+    const stored = await alice.messages(orgId, 'burst', { limit: 100 });
+    expect(stored.count).toBe(60);
+  });
+
   it('carries DMs like groups', async () => {
     const dm = await alice.openDm(orgId, bobId);
     expect(await bob.openDm(orgId, aliceId)).toMatchObject({ id: dm.id, kind: 'dm' });
