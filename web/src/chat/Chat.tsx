@@ -24,6 +24,12 @@ function merge(a: MessageEvent[], b: MessageEvent[]): MessageEvent[] {
   return [...byId.values()].sort((x, y) => x.seq - y.seq);
 }
 
+const connectionNotice: Partial<Record<Workspace['state'], string>> = {
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline: missed messages will arrive when the network is back.',
+  closed: 'Disconnected: sign in again to get live messages.',
+};
+
 const visible = () => document.visibilityState === 'visible';
 
 export function Chat({ convo, me, ws, state, markRead, onMessageUser }: Props) {
@@ -154,11 +160,9 @@ export function Chat({ convo, me, ws, state, markRead, onMessageUser }: Props) {
         <h2 className="chat-title">{title}</h2>
         <Online orgId={me.org_id} groupId={groupId} me={me} ws={ws} onMessage={onMessageUser} />
       </header>
-      {state !== 'open' && (
+      {connectionNotice[state] && (
         <p className="notice" role="status">
-          {state === 'offline'
-            ? 'Offline: missed messages will arrive when the network is back.'
-            : 'Reconnecting…'}
+          {connectionNotice[state]}
         </p>
       )}
       {gap && (
