@@ -54,6 +54,20 @@ describe('the web app in Chromium: keyboard, history, admin, phone', () => {
     expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe('');
   });
 
+  it('keeps the session across a reload and signs out to the sign-in form', async () => {
+    const b = await s.open('bob');
+    await send(b.page, 'before the reload');
+    await b.page.reload();
+    await b.page.getByTestId('conn').getByText('open', { exact: true }).waitFor();
+    await messages(b.page).getByText('before the reload').waitFor();
+    await b.page.getByRole('button', { name: 'Sign out' }).click();
+    await b.page.getByRole('heading', { name: 'Sign in to OrgHub' }).waitFor();
+    await b.page.reload();
+    await b.page.getByRole('heading', { name: 'Sign in to OrgHub' }).waitFor();
+    // The org is remembered for the next sign-in.
+    expect(await b.page.getByLabel('Organization').inputValue()).toBe(s.orgId);
+  });
+
   it('admin page: creates a user and a group, changes membership', async () => {
     const a = await s.open('alice');
     await a.page.getByRole('button', { name: 'Admin' }).click();
