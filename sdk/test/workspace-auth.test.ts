@@ -2,9 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   OrgHubClient,
+  WorkspaceSocket,
+  type TokenSource,
   type WebSocketCtor,
   type WorkspaceEvents,
-  type WorkspaceSocket,
 } from '../src/index.js';
 import { PASSWORD, createOrg, createUser, startApp, type TestApp } from '../../test/helpers/app.js';
 import { until } from '../../test/helpers/wait.js';
@@ -70,6 +71,33 @@ describe('WorkspaceSocket and the token lifecycle', () => {
     expect(alice.session.current!.refresh_token).not.toBe(first.refresh_token);
     const m = await s.publish('general', 'still here');
     expect(m.seq).toBeGreaterThan(0);
+  });
+
+  it('closed with 4001 when the in-band renewal failed, it refreshes and resumes', async () => {
+    const alice = await client('alice');
+    // The session's tokens, except that the first refresh (the answer to token.expiring)
+    // cannot reach the server.
+    let failNext = true;
+    const tokens: TokenSource = {
+      accessToken: () => alice.session.accessToken(),
+      refresh: () => {
+        if (!failNext) return alice.session.refresh();
+        failNext = false;
+        return Promise.reject(new TypeError('fetch failed'));
+      },
+    };
+    const s = new WorkspaceSocket({ ...FAST, baseUrl: t.url, tokens });
+    open.push(s);
+    const seen = record(s, 'message');
+    s.connect();
+    await s.subscribe('general');
+    const expired = await next(s, 'disconnected');
+    expect(expired).toMatchObject({ code: 4001, willReconnect: true });
+    const recovered = await next(s, 'recovered');
+    expect(recovered).toEqual({ group_id: 'general', recovered: true });
+    const m = await s.publish('general', 'after 4001');
+    await until(() => seen.some((x) => x.id === m.id));
+    expect(failNext).toBe(false);
   });
 
   it('refreshes the token after a 401 refusal and reconnects', async () => {
