@@ -66,7 +66,7 @@ describe('tasks in Chromium', () => {
       .toMatch(/^Review the budget\|Fix the printer\|/);
   });
 
-  it('a reminder shows as a toast', async () => {
+  it('a reminder and an org announcement show as toasts', async () => {
     const b = await s.open('bob');
     await b.page.getByRole('button', { name: 'Tasks' }).click();
     await api(s.t, 'POST', `/api/v1/users/${s.bob.user.id}/tasks`, {
@@ -85,5 +85,13 @@ describe('tasks in Chromium', () => {
     await b.page.screenshot({ path: `${SCREENSHOTS}/reminder-toast.png` });
     await b.page.getByRole('button', { name: 'Dismiss reminder' }).click();
     await toast.waitFor({ state: 'detached' });
+
+    // Org announcements arrive on the same socket and show the same way.
+    await api(s.t, 'POST', `/api/v1/orgs/${s.orgId}/broadcast`, {
+      token: s.alice.token,
+      body: { content: 'Office closed on Friday' },
+    });
+    await toast.getByText('Office closed on Friday').waitFor();
+    await toast.getByText('Announcement').waitFor();
   });
 });
