@@ -134,6 +134,7 @@ export const AccessRevokedEvent = Type.Object(
   },
   { $id: 'AccessRevokedEvent' },
 );
+export type AccessRevokedEvent = Static<typeof AccessRevokedEvent>;
 
 export const WorkspaceError = Type.Object(
   {

@@ -4,8 +4,8 @@ import { AppError } from '../errors.js';
 import type { GroupService } from '../modules/groups/groups.service.js';
 import { findUser } from '../modules/users/users.repo.js';
 import { CLOSE_SESSION_ENDED } from '../protocol/workspace.js';
+import type { AccessRevokedEvent } from '../protocol/workspace-events.js';
 import type { Connection } from './connection.js';
-import type { AccessRevoked } from './workspace-session.js';
 
 export interface GroupAccessDeps {
   db: Db;
@@ -23,7 +23,7 @@ const LOST_ACCESS = 1008;
 export function groupAccessHandler(
   deps: GroupAccessDeps,
 ): (conn: Connection, text: string) => void {
-  async function apply(conn: Connection, e: AccessRevoked): Promise<void> {
+  async function apply(conn: Connection, e: AccessRevokedEvent): Promise<void> {
     const { ctx } = conn;
     switch (e.reason) {
       case 'deleted':
@@ -58,9 +58,9 @@ export function groupAccessHandler(
   }
 
   return (conn, text) => {
-    let e: AccessRevoked;
+    let e: AccessRevokedEvent;
     try {
-      e = JSON.parse(text) as AccessRevoked;
+      e = JSON.parse(text) as AccessRevokedEvent;
     } catch {
       return;
     }

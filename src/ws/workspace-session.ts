@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED } from '../protocol/workspace.js';
+import type { AccessRevokedEvent } from '../protocol/workspace-events.js';
 import { findUser } from '../modules/users/users.repo.js';
 import type { ServerEvent } from '../realtime/events.js';
 import type { WorkspaceConnection } from './workspace-connection.js';
@@ -10,19 +11,12 @@ import type { WorkspaceDeps } from './workspace-deps.js';
 const WARN_BEFORE_MS = 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Sent on the user channel when a user's access changed; every node's sockets act on it. */
-export interface AccessRevoked {
-  type: 'access.revoked';
-  id: string;
-  reason: 'logout' | 'deleted' | 'role' | 'removed';
-  group_id?: string;
-  /** For `logout`: the login session that ended (sockets of other sessions stay). */
-  session_id?: string;
-}
-
-/** Builds the event (wired in the composition root to the auth, user and group services). */
+/**
+ * Builds the event sent on the user channel when a user's access changed, so that every
+ * node's sockets act on it (wired in the composition root to the auth, user and group services).
+ */
 export function accessRevoked(
-  reason: AccessRevoked['reason'],
+  reason: AccessRevokedEvent['reason'],
   extra: { group_id?: string; session_id?: string } = {},
 ): ServerEvent {
   return { type: 'access.revoked', id: randomUUID(), reason, ...extra };
@@ -100,7 +94,7 @@ export class SessionClock {
   /** An `access.revoked` event on the user channel. Never throws. */
   async onAccessEvent(text: string): Promise<void> {
     try {
-      const e = JSON.parse(text) as AccessRevoked;
+      const e = JSON.parse(text) as AccessRevokedEvent;
       const u = this.conn.user;
       if (e.reason === 'deleted') return this.conn.closeWith(CLOSE_SESSION_ENDED, 'user deleted');
       if (e.reason === 'logout') {

@@ -44,7 +44,7 @@ export function createReadService(deps: { db: Db; groups: GroupService; events: 
           group_id: groupId,
           seq: r.lastReadSeq,
         };
-        deps.events.toUser(orgId, p.id, event as unknown as ReadEvent & { [k: string]: unknown });
+        deps.events.toUser(orgId, p.id, event);
       }
       return {
         group_id: groupId,
