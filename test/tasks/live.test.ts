@@ -24,6 +24,7 @@ describe('live task events and reminders', () => {
   let bob: Fixture;
   let aliceWs: TestSocket;
   let bobWs: TestSocket;
+  let strangerWs: TestSocket;
 
   beforeAll(async () => {
     t = await startApp({ reminderIntervalMs: 100 });
@@ -40,10 +41,19 @@ describe('live task events and reminders', () => {
       query: { access_token: alice.token },
     });
     bobWs = await connect(t, orgId, 'general', bob.token);
+    const otherOrg = (await createOrg(t)).id;
+    const stranger = await createUser(t, otherOrg);
+    const lobby = await api(t, 'POST', `/api/v1/orgs/${otherOrg}/groups`, {
+      token: stranger.token,
+      body: { id: 'general', name: 'General' },
+    });
+    expect(lobby.status).toBe(201);
+    strangerWs = await connect(t, otherOrg, 'general', stranger.token);
   });
   afterAll(async () => {
     aliceWs?.ws.terminate();
     bobWs?.ws.terminate();
+    strangerWs?.ws.terminate();
     await t.close();
   });
 
@@ -56,7 +66,7 @@ describe('live task events and reminders', () => {
     return res.body as { id: string; version: number };
   };
 
-  it('created, updated (to both users on reassignment) and deleted reach the task’s user', async () => {
+  it('created, updated (reassigned too) and deleted reach every member of the org, once', async () => {
     const aFrom = aliceWs.frames.length;
     const bFrom = bobWs.frames.length;
     const task = await createTask(alice, { title: 'Live one' }, bob);
@@ -77,10 +87,17 @@ describe('live task events and reminders', () => {
 
     await api(t, 'DELETE', `/api/v1/tasks/${task.id}`, { token: bob.token });
     await bobWs.next(isTask('task.deleted', task.id), bFrom);
-    // Bob was not the user when the task was created: that event was Alice's alone.
-    expect(bobWs.frames.slice(bFrom).some(isTask('task.created', task.id))).toBe(false);
-    const ids = aliceWs.frames.slice(aFrom).map((f) => f['id']);
-    expect(new Set(ids).size).toBe(ids.length);
+    // Bob was not the task's user when it was created; he still follows the org's tasks.
+    expect(bobWs.frames.slice(bFrom).filter(isTask('task.created', task.id))).toHaveLength(1);
+    for (const [ws, from] of [
+      [aliceWs, aFrom],
+      [bobWs, bFrom],
+    ] as const) {
+      const ids = ws.frames.slice(from).map((f) => f['id']);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    // Nobody outside the org hears of it.
+    expect(strangerWs.frames.some((f) => String(f.type).startsWith('task.'))).toBe(false);
   });
 
   it('a reminder reaches the socket once and is stored as a notification to read', async () => {

@@ -59,11 +59,13 @@ function diff(before: StoredTask | null, after: StoredTask | null) {
 }
 
 export function createTaskService({ db, events }: TaskServiceDeps) {
-  /** Live events go out after the commit; the stored row is the truth, sockets are best-effort. */
-  function emit(type: TaskEventType, task: StoredTask, alsoTo?: string) {
-    const event = { type, id: randomUUID(), task: toTask(task) };
-    for (const userId of new Set([task.userId, alsoTo].filter((u): u is string => !!u)))
-      events.toUser(task.orgId, userId, event);
+  /**
+   * Live events go out after the commit; the stored row is the truth, sockets are best-effort.
+   * Every member of the org may read every task of it, so every member's boards follow every
+   * change: the event goes to the org (the task's user, old and new, included), once a socket.
+   */
+  function emit(type: TaskEventType, task: StoredTask) {
+    events.toOrg(task.orgId, { type, id: randomUUID(), task: toTask(task) });
   }
 
   /** The org of a task the caller may see; 404 otherwise (another org's task included). */
@@ -195,8 +197,7 @@ export function createTaskService({ db, events }: TaskServiceDeps) {
         return { before: cur, after };
       });
       const { before, after } = outcome;
-      if (after !== before)
-        emit('task.updated', after, before.userId !== after.userId ? before.userId : undefined);
+      if (after !== before) emit('task.updated', after);
       return after;
     },
 
