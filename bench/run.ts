@@ -66,6 +66,7 @@ async function main() {
     tasksetAvailable
       ? 'pinning: servers on core 0, load generator on core 1 (taskset)'
       : 'pinning: taskset not found, processes are not pinned',
+    ...(process.env.BENCH_DIST ? [`OrgHub build: ${process.env.BENCH_DIST} (BENCH_DIST)`] : []),
   ];
   process.stdout.write(`${header.join('\n')}\n\n`);
 
