@@ -39,6 +39,7 @@ import type { MemoryBus } from './realtime/broker-memory.js';
 import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
 import { createPresenceTracker } from './realtime/presence-events.js';
 import { registerPresenceRoutes } from './modules/presence/presence.routes.js';
+import { groupAddedEvent } from './modules/orgs/orgs.mapper.js';
 import type { Broker } from './realtime/broker.js';
 import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
 
@@ -159,6 +160,11 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       // Losing access to a private group ends the sockets on it at once.
       memberRemoved: (orgId, groupId, userId) =>
         events.toUser(orgId, userId, accessRevoked('removed', { group_id: groupId })),
+      // Lists follow live: a new public group to the org, a private one to its new member.
+      groupAdded: (g, audience) =>
+        'org' in audience
+          ? events.toOrg(g.orgId, groupAddedEvent(g))
+          : events.toUser(g.orgId, audience.userId, groupAddedEvent(g)),
     });
 
     // Resumes and gap fills read recent history from the Redis cache when it holds it whole.
@@ -212,7 +218,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     );
     const reads = createReadService({ db, groups, events });
     registerReadRoutes(http, reads);
-    registerDmRoutes(http, db);
+    registerDmRoutes(http, db, events);
     const workspace = createWorkspaceGateway({
       config,
       db,

@@ -88,6 +88,8 @@ const SCHEMAS: Record<string, unknown> = {
   PongReply: workspaceEvents.PongReply,
   TokenExpiringEvent: workspaceEvents.TokenExpiringEvent,
   AccessRevokedEvent: workspaceEvents.AccessRevokedEvent,
+  DmOpenedEvent: workspaceEvents.DmOpenedEvent,
+  GroupAddedEvent: workspaceEvents.GroupAddedEvent,
   WorkspaceError: workspaceEvents.WorkspaceError,
 };
 

@@ -3,7 +3,9 @@ import { OrgHubError } from './errors.js';
 import type { TokenSource } from './session.js';
 import type {
   BroadcastEvent,
+  DmOpenedEvent,
   ErrorFrame,
+  GroupAddedEvent,
   MessageEvent,
   ServerFrame,
   TaskEvent,
@@ -39,6 +41,8 @@ export interface SocketEvents {
   'task.reminder': TaskReminderEvent;
   'presence.join': PresenceEvent;
   'presence.leave': PresenceEvent;
+  'dm.opened': DmOpenedEvent;
+  'group.added': GroupAddedEvent;
   error: ErrorFrame | { type: 'client'; code: string; message: string };
 }
 

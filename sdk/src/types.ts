@@ -9,7 +9,9 @@ import type {
   AuthenticatedReply,
   Broadcast,
   CreateTaskBody,
+  DmOpenedEvent,
   ErrorFrame,
+  GroupAddedEvent,
   HistoryReply,
   Message,
   PongReply,
@@ -63,6 +65,8 @@ export type ServerFrame =
   | TaskEvent
   | TaskReminderEvent
   | PresenceEvent
+  | DmOpenedEvent
+  | GroupAddedEvent
   | ErrorFrame
   | { type: 'pong' };
 
@@ -84,4 +88,6 @@ export type WorkspaceServerFrame =
   | PongReply
   | TokenExpiringEvent
   | AccessRevokedEvent
+  | DmOpenedEvent
+  | GroupAddedEvent
   | WorkspaceError;

@@ -3,6 +3,8 @@ import type { SocketState, WebSocketCtor } from './socket.js';
 import type {
   AccessRevokedEvent,
   BroadcastEvent,
+  DmOpenedEvent,
+  GroupAddedEvent,
   MessageEvent,
   PresenceEvent,
   ReadEvent,
@@ -51,6 +53,10 @@ export interface WorkspaceEvents {
   unsubscribed: UnsubscribedEvent;
   'token.expiring': TokenExpiringEvent;
   'access.revoked': AccessRevokedEvent;
+  /** A DM was opened with the user (or by them elsewhere): add it and subscribe. */
+  'dm.opened': DmOpenedEvent;
+  /** A group became joinable for the user: a new public group, or made a private one's member. */
+  'group.added': GroupAddedEvent;
   error: WorkspaceError | ClientError;
 }
 

@@ -359,7 +359,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       case 'access.revoked':
         return this.emit('access.revoked', f);
       default:
-        // broadcast, task.*, presence.*: org and user channel events, deduplicated by id.
+        // broadcast, task.*, presence.*, dm.opened, group.added: deduplicated by id.
         if (this.seen.add(f.id)) this.emit(f.type, f as never);
     }
   }

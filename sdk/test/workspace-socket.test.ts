@@ -161,6 +161,20 @@ describe('WorkspaceSocket against a real server', () => {
     expect((await bob.listDms(orgId)).map((d) => d.unread_count)).toEqual([1]);
   });
 
+  it('tells the user of a DM opened with them and of a group they may now join', async () => {
+    const carolId = (await createUser(t, orgId, { username: 'carol' })).user.id;
+    const carol = await signIn(t.url, orgId, 'carol');
+    const c = socket(carol).connect();
+    await c.ready();
+    const opened = next(c, 'dm.opened');
+    const dm = await alice.openDm(orgId, carolId);
+    expect((await opened).dm).toMatchObject({ id: dm.id, other_user: { id: aliceId } });
+    const added = next(c, 'group.added', (e) => e.group.id === 'carols');
+    await alice.createGroup(orgId, { id: 'carols', name: 'carols', private: true });
+    await alice.addMember(orgId, 'carols', carolId);
+    expect((await added).group).toMatchObject({ id: 'carols', private: true });
+  });
+
   it('resubscribes after a drop and resumes each group from its last seq (recovered: true)', async () => {
     await group('r-one');
     await group('r-two');

@@ -136,6 +136,24 @@ export const AccessRevokedEvent = Type.Object(
 );
 export type AccessRevokedEvent = Static<typeof AccessRevokedEvent>;
 
+/**
+ * A DM was opened with the user (or by them on another device): add it to the list and
+ * subscribe. Sent to both users on first use only; `dm` is as the receiving user sees it.
+ */
+export const DmOpenedEvent = Type.Object(
+  { type: Type.Literal('dm.opened'), id: Uuid('event id'), dm: Type.Ref('Dm') },
+  { $id: 'DmOpenedEvent' },
+);
+
+/**
+ * A group the user may join appeared: a public group was created (to the whole org), or the
+ * user was made a member of a private one (to that user).
+ */
+export const GroupAddedEvent = Type.Object(
+  { type: Type.Literal('group.added'), id: Uuid('event id'), group: Type.Ref('Group') },
+  { $id: 'GroupAddedEvent' },
+);
+
 export const WorkspaceError = Type.Object(
   {
     type: Type.Literal('error'),

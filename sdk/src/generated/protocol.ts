@@ -109,6 +109,8 @@ export interface OrgHubProtocol {
   PongReply?: PongReply;
   TokenExpiringEvent?: TokenExpiringEvent;
   AccessRevokedEvent?: AccessRevokedEvent;
+  DmOpenedEvent?: DmOpenedEvent;
+  GroupAddedEvent?: GroupAddedEvent;
   WorkspaceError?: WorkspaceError;
 }
 export interface User {
@@ -776,6 +778,22 @@ export interface AccessRevokedEvent {
    * for `logout`: the session that ended
    */
   session_id?: string;
+}
+export interface DmOpenedEvent {
+  type: 'dm.opened';
+  /**
+   * event id
+   */
+  id: string;
+  dm: Dm;
+}
+export interface GroupAddedEvent {
+  type: 'group.added';
+  /**
+   * event id
+   */
+  id: string;
+  group: Group;
 }
 export interface WorkspaceError {
   type: 'error';

@@ -25,10 +25,13 @@ export interface DmRow {
   otherUsername: string;
 }
 
-/** The DM of two users of one org, created (private, kind `dm`, both members) on first use. */
-export async function ensureDm(db: Db, orgId: string, me: string, other: string): Promise<void> {
+/**
+ * The DM of two users of one org, created (private, kind `dm`, both members) on first use.
+ * True only for the call that created it.
+ */
+export async function ensureDm(db: Db, orgId: string, me: string, other: string): Promise<boolean> {
   const id = dmId(me, other);
-  if (await findGroup(db, orgId, id)) return;
+  if (await findGroup(db, orgId, id)) return false;
   try {
     await insertGroup(db, orgId, {
       id,
@@ -38,9 +41,11 @@ export async function ensureDm(db: Db, orgId: string, me: string, other: string)
       createdBy: me,
       members: [me, other],
     });
+    return true;
   } catch (err) {
     // Lost a race with the other user's first use: their row is ours too.
     if (!(err instanceof AppError && err.code === 'conflict')) throw err;
+    return false;
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import type { Db } from '../../db/database.js';
 import type { Api } from '../../http/deps.js';
@@ -5,6 +6,7 @@ import { badRequest, forbidden, notFound } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import { OrgParams } from '../../protocol/orgs.js';
 import { Dm, DmParams } from '../../protocol/workspace.js';
+import type { EventSink } from '../../realtime/events.js';
 import { iso } from '../../shared/time.js';
 import { assertOrgMember, type Principal, type UserPrincipal } from '../auth/principal.js';
 import { findUser } from '../users/users.repo.js';
@@ -32,7 +34,7 @@ function asUser(p: Principal, orgId: string): UserPrincipal {
  * Direct messages: a DM is a private group of kind `dm` with exactly two members, so the
  * message routes, sockets, history, resume and read cursors work on it unchanged.
  */
-export function registerDmRoutes(app: Api, db: Db) {
+export function registerDmRoutes(app: Api, db: Db, events: EventSink) {
   app.addSchema(Dm);
 
   app.post(
@@ -51,10 +53,19 @@ export function registerDmRoutes(app: Api, db: Db) {
       const other = await findUser(db, orgId, userId);
       if (!other) throw notFound('user');
       if (other.id === me.id) throw badRequest('params.userId must be another user');
-      await ensureDm(db, orgId, me.id, other.id);
-      const [row] = await listDms(db, orgId, me.id, dmId(me.id, other.id));
+      const created = await ensureDm(db, orgId, me.id, other.id);
+      const id = dmId(me.id, other.id);
+      const [row] = await listDms(db, orgId, me.id, id);
       if (!row) throw notFound('user'); // the other user was deleted meanwhile
-      return toDm(row);
+      const dm = toDm(row);
+      if (created) {
+        // Both users' lists gain it live (the caller's other devices too), each as they see it.
+        events.toUser(orgId, me.id, { type: 'dm.opened', id: randomUUID(), dm });
+        const [theirs] = await listDms(db, orgId, other.id, id);
+        if (theirs)
+          events.toUser(orgId, other.id, { type: 'dm.opened', id: randomUUID(), dm: toDm(theirs) });
+      }
+      return dm;
     },
   );
 

@@ -126,13 +126,19 @@ export async function listJoinableGroups(
     .limit(10_000);
 }
 
+/** True when the user was not a member before. */
 export async function addGroupMember(
   db: Db,
   orgId: string,
   groupId: string,
   userId: string,
-): Promise<void> {
-  await db.insert(groupMembers).values({ orgId, groupId, userId }).onConflictDoNothing();
+): Promise<boolean> {
+  const added = await db
+    .insert(groupMembers)
+    .values({ orgId, groupId, userId })
+    .onConflictDoNothing()
+    .returning({ userId: groupMembers.userId });
+  return added.length > 0;
 }
 
 export async function removeGroupMember(

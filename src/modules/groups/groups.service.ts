@@ -9,6 +9,8 @@ import * as repo from './groups.repo.js';
 export interface GroupEvents {
   /** A user lost access to a private group: their sockets on it must be closed. */
   memberRemoved?(orgId: string, groupId: string, userId: string): void;
+  /** A group became joinable: for the whole org (public) or for one user (a private one's member). */
+  groupAdded?(group: GroupRow, audience: { org: true } | { userId: string }): void;
 }
 
 export function createGroupService(db: Db, events: GroupEvents = {}) {
@@ -36,12 +38,15 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
     ): Promise<GroupRow> {
       assertOrgMember(p, orgId);
       if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
-      return repo.insertGroup(db, orgId, {
+      const group = await repo.insertGroup(db, orgId, {
         id: input.id,
         name: input.name,
         private: input.private ?? false,
         createdBy: p.kind === 'user' ? p.id : null,
       });
+      if (!group.private) events.groupAdded?.(group, { org: true });
+      else if (p.kind === 'user') events.groupAdded?.(group, { userId: p.id });
+      return group;
     },
 
     async list(p: Principal, orgId: string) {
@@ -75,7 +80,8 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
         }
       }
       if (present) {
-        await repo.addGroupMember(db, orgId, groupId, userId);
+        if ((await repo.addGroupMember(db, orgId, groupId, userId)) && group.private)
+          events.groupAdded?.(group, { userId });
       } else if (await repo.removeGroupMember(db, orgId, groupId, userId)) {
         if (group.private) events.memberRemoved?.(orgId, groupId, userId);
       }

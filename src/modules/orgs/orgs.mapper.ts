@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { GroupRow, OrgRow } from '../../db/schema.js';
 import type { Group, Org } from '../../protocol/orgs.js';
 import { iso } from '../../shared/time.js';
@@ -10,4 +11,11 @@ export const toGroup = (g: GroupRow): Group => ({
   name: g.name,
   private: g.private,
   created_at: iso(g.createdAt),
+});
+
+/** The live event telling users a group became joinable for them (see GroupEvents). */
+export const groupAddedEvent = (g: GroupRow) => ({
+  type: 'group.added' as const,
+  id: randomUUID(),
+  group: toGroup(g),
 });

@@ -4,11 +4,11 @@ import { client, errorText } from '../api.ts';
 import { fromDm, fromGroup, mergeListing, type Conversation } from './conversations.ts';
 
 /**
- * How often the group and DM lists are read again while the tab is visible. The server does
- * not announce a DM someone else opened with us, nor a group created elsewhere, so this bounds
- * how long those take to show up (their messages then count as unread from the start).
+ * A safety net: the lists are read again this often while the tab is visible (and on focus
+ * and reconnect). New DMs and groups arrive live (`dm.opened`, `group.added`); this only
+ * covers what no event announces, such as a group renamed or an admin seeing a new private one.
  */
-const RELIST_MS = 10_000;
+const RELIST_MS = 60_000;
 
 export interface Workspace {
   /** The one socket of the signed-in user: every group and DM, task events, reminders. */
@@ -84,6 +84,9 @@ export function useWorkspace(
       s.on('state', setState),
       s.on('message', (m) => setConvos((cur) => bump(cur, m.group_id, { lastSeq: m.seq }))),
       s.on('read', (e) => setConvos((cur) => bump(cur, e.group_id, { lastReadSeq: e.seq }))),
+      // A DM opened with us, or a group we may now join: list again (and subscribe to it).
+      s.on('dm.opened', () => void relistWith(s)),
+      s.on('group.added', () => void relistWith(s)),
       // Back after a drop: counts and lists may have moved meanwhile.
       s.on('connected', (c) => c.reconnect && void relistWith(s)),
       s.on('unsubscribed', (e) => {
