@@ -58,6 +58,8 @@ export class Connection implements Subscriber {
   private buffer: Frame[] = [];
   private bufferBytes = 0;
   private closed = false;
+  private positioned = false;
+  private positionWaiters: Array<() => void> | undefined;
   private chain = SETTLED;
   private tokens: number;
   private refilledAt = performance.now();
@@ -78,6 +80,27 @@ export class Connection implements Subscriber {
     this.raw = rawSocket(ws);
   }
 
+  /** The last group seq written to this socket (replayed or live). */
+  get deliveredSeq(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * Resolves once the stream's starting point is set: from then on the socket carries every
+   * seq above `deliveredSeq`, in order, unless it closes. Waiters are made only when asked.
+   */
+  whenPositioned(): Promise<void> {
+    if (this.positioned || this.closed) return SETTLED;
+    return new Promise((resolve) => (this.positionWaiters ??= []).push(resolve));
+  }
+
+  private markPositioned() {
+    this.positioned = true;
+    const waiters = this.positionWaiters;
+    this.positionWaiters = undefined;
+    waiters?.forEach((w) => w());
+  }
+
   /** Subscribes, replays what the client missed, then goes live. */
   async start(): Promise<void> {
     const { hub, messages } = this.deps;
@@ -90,6 +113,7 @@ export class Connection implements Subscriber {
       // Other sockets of this node follow the group: start where they are, without a query
       // (an upgrade storm on a busy group would otherwise cost two queries per socket).
       this.lastSeq = known;
+      this.markPositioned();
       this.goLive();
       return;
     }
@@ -97,6 +121,7 @@ export class Connection implements Subscriber {
       const current = (await messages.lastSeq(orgId, groupId)) ?? 0;
       // A resume point past the end (another database, a typo) replays from the end.
       this.lastSeq = since === undefined || since > current ? current : since;
+      this.markPositioned();
       await this.replay();
       for (;;) {
         if (this.closed) return;
@@ -113,6 +138,7 @@ export class Connection implements Subscriber {
       }
     } catch (err) {
       this.deps.log.warn({ err, orgId, groupId }, 'socket replay failed');
+      this.markPositioned();
       this.closeWith(1011, 'replay failed, reconnect');
     }
   }
@@ -213,6 +239,7 @@ export class Connection implements Subscriber {
   detach() {
     if (this.closed) return;
     this.closed = true;
+    this.markPositioned();
     this.buffer = NO_FRAMES;
     this.deps.hub.leave(this.ctx.groupChannel, this);
     for (const c of this.ctx.otherChannels) this.deps.hub.leave(c, this);

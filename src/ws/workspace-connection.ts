@@ -291,10 +291,24 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
       const stored = await this.deps.messages.store(orgId, f.group_id, author, input, 'ws');
       if (!stored) throw new AppError('not_found', 'group not found');
       created = stored.created;
-      // Not subscribed, or a repeated client_msg_id (the original comes back): reply directly.
-      // Unsubscribed meanwhile and not yet seen in the stream: reply directly too.
-      if (!lane || !created || (this.lanes.get(f.group_id) !== lane && this.pending.delete(id))) {
-        this.send({ req: f.req, ...stored.message });
+      const original = stored.message;
+      // Not subscribed: reply directly. Unsubscribed meanwhile and not yet seen in the
+      // stream: reply directly too.
+      if (!lane || (this.lanes.get(f.group_id) !== lane && this.pending.delete(id))) {
+        this.send({ req: f.req, ...original });
+      } else if (!created) {
+        // A repeated client_msg_id: the original is the reply, in its seq position as well.
+        // A stream still replaying towards it carries it later; one past it already did.
+        await lane.conn.whenPositioned();
+        if (
+          this.lanes.get(f.group_id) !== lane ||
+          lane.conn.deliveredSeq >= original.seq ||
+          this.pending.has(original.id)
+        ) {
+          this.send({ req: f.req, ...original });
+        } else {
+          this.pending.set(original.id, f.req);
+        }
       }
     } finally {
       if (!created) this.pending.delete(id);
