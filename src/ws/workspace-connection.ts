@@ -292,6 +292,8 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
       if (!stored) throw new AppError('not_found', 'group not found');
       created = stored.created;
       const original = stored.message;
+      // Sending the message ends the sender's typing indicator (after the message itself).
+      if (created) this.typing.stop(f.group_id);
       // Not subscribed: reply directly. Unsubscribed meanwhile and not yet seen in the
       // stream: reply directly too.
       if (!lane || (this.lanes.get(f.group_id) !== lane && this.pending.delete(id))) {

@@ -85,6 +85,23 @@ describe('typing indicators and the backlog bound on the workspace socket', () =
     });
   });
 
+  it('stops when the typer sends the message, and the next typing is announced at once', async () => {
+    const a = await ws(alice.token);
+    const b = await ws(bob.token);
+    a.send({ type: 'typing', req: 'y1', group_id: 'chat' });
+    await b.next((f) => f.type === 'typing' && !f['stopped']);
+    const from = b.frames.length;
+    const sent = await a.request({ type: 'publish', group_id: 'chat', content: 'done typing' });
+    // The stop follows the message itself, well before the 5 s expiry.
+    await b.next((f) => f.type === 'typing' && f['stopped'] === true, from, 2000);
+    const order = b.frames.slice(from).map((f) => (f.type === 'message' ? `m${f['seq']}` : f.type));
+    expect(order.indexOf(`m${sent['seq']}`)).toBeLessThan(order.indexOf('typing'));
+    // Typing again right away (inside the 1 s window of the first frame) is news again.
+    const again = b.frames.length;
+    a.send({ type: 'typing', req: 'y2', group_id: 'chat' });
+    await b.next((f) => f.type === 'typing' && !f['stopped'], again, 2000);
+  });
+
   it('closes a workspace socket too far behind with 1013; others get everything', async () => {
     const slow = await ws(alice.token, []);
     const fast = await ws(bob.token, []);
