@@ -140,6 +140,21 @@ describe('group commit (messages stored in batches)', () => {
     expect(seqOfKey.size).toBe(96);
   });
 
+  it('a message the database refuses fails alone; the rest of its batch is stored', async () => {
+    const g = await newGroup();
+    const writer = new MessageWriter(t.app.database.db);
+    // Written in one turn: one batch. The NUL (refused by PostgreSQL in text) fails the
+    // batch statement, and the messages are then stored one by one.
+    const results = await Promise.allSettled([
+      writer.write(orgId, g, msg(alice, 'before')),
+      writer.write(orgId, g, msg(alice, 'bad \u0000 content')),
+      writer.write(orgId, g, msg(bob, 'after')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const seqs = results.map((r) => (r.status === 'fulfilled' ? r.value?.row.seq : undefined));
+    expect(seqs).toEqual([1, undefined, 2]);
+  });
+
   it('many sockets sending at once: every message acknowledged, subscribers see 1..N once, in order', async () => {
     const g = await newGroup();
     const watcher = await connect(t, orgId, g, bob.token);
