@@ -125,6 +125,8 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     clientMsgId = `${this.prefix}-${++this.counter}`,
   ): Promise<MessageEvent> {
     if (this._state === 'closed') return Promise.reject(socketClosed());
+    // The server ends the typing indicator with the message: typing again is news at once.
+    this.typingSentAt.delete(groupId);
     const stored = this.outbox.add(clientMsgId, groupId, content);
     if (this.isOpen()) this.transmit(this.outbox.frame(clientMsgId, this.nextReq()));
     return stored;

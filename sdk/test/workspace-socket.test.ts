@@ -126,6 +126,13 @@ describe('WorkspaceSocket against a real server', () => {
     a.typing('w-misc');
     a.typing('w-misc'); // throttled: one frame a second per group
     expect(await typing).toMatchObject({ group_id: 'w-misc', user_id: aliceId });
+    // Sending ends it (server side), and typing right after is sent and shown again at once.
+    const stopped = next(b, 'typing', (e) => e.stopped === true);
+    await a.publish('w-misc', 'sent');
+    await stopped;
+    const restarted = next(b, 'typing', (e) => e.stopped === undefined);
+    a.typing('w-misc');
+    await restarted;
 
     const refused = await b.subscribe('w-secret').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WorkspaceRequestError);
