@@ -29,3 +29,6 @@ export class Emitter<E extends { [K in keyof E]: unknown }> {
 export function backoffDelay(attempt: number, baseMs: number, capMs: number, rnd = Math.random) {
   return Math.floor(rnd() * Math.min(capMs, baseMs * 2 ** attempt));
 }
+
+/** A connection that stayed open this long resets the backoff to its first step. */
+export const STABLE_AFTER_MS = 5000;

@@ -1,4 +1,4 @@
-import { Emitter, backoffDelay } from './emitter.js';
+import { Emitter, STABLE_AFTER_MS, backoffDelay } from './emitter.js';
 import { OrgHubError } from './errors.js';
 import type { TokenSource } from './session.js';
 import type {
@@ -83,7 +83,11 @@ export class GroupSocket extends Emitter<SocketEvents> {
   private ws: WebSocketLike | undefined;
   private _state: SocketState = 'idle';
   private lastSeq: number | null;
+  /** Backoff step: reset only by a connection that stayed up (STABLE_AFTER_MS). */
   private attempt = 0;
+  /** Closes since the last open; the second blind failure in a row forces a token refresh. */
+  private closesSinceOpen = 0;
+  private openedAt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private recoverTimer: ReturnType<typeof setTimeout> | undefined;
   private awaitingRecovery = false;
@@ -110,6 +114,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
   connect(): this {
     if (this._state === 'idle' || this._state === 'closed') {
       this.attempt = 0;
+      this.closesSinceOpen = 0;
       void this.open('connecting');
     }
     return this;
@@ -195,7 +200,8 @@ export class GroupSocket extends Emitter<SocketEvents> {
     let failure = '';
     ws.onopen = () => {
       opened = true;
-      this.attempt = 0;
+      this.closesSinceOpen = 0;
+      this.openedAt = Date.now();
       this.setState('open');
       this.emit('connected', { resumed, since_seq: this.lastSeq });
       if (state === 'reconnecting') this.startRecoveryWatch();
@@ -212,7 +218,10 @@ export class GroupSocket extends Emitter<SocketEvents> {
       this.ws = undefined;
       // Browsers hide the HTTP status of a refused upgrade, so any failure before open may be
       // an expired token: refresh it when the refusal says 401, or after two blind failures.
-      if (!opened && (/401/.test(failure) || this.attempt === 1)) this.forceRefresh = true;
+      if (!opened && (/401/.test(failure) || this.closesSinceOpen === 1)) this.forceRefresh = true;
+      this.closesSinceOpen++;
+      // A server that accepts and drops at once is not hammered at the shortest delay.
+      if (opened && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0;
       const permanent = PERMANENT_CLOSE.has(ev.code) || /40[34]/.test(failure);
       const retryIn = permanent
         ? null

@@ -40,9 +40,11 @@ export function closeVerdict(
   code: number,
   failure: string,
   opened: boolean,
-  attempt: number,
+  /** Closes since the last open, before this one. */
+  closesBefore: number,
 ): CloseVerdict {
-  const refresh = code === TOKEN_EXPIRED || (!opened && (/401/.test(failure) || attempt === 1));
+  const refresh =
+    code === TOKEN_EXPIRED || (!opened && (/401/.test(failure) || closesBefore === 1));
   if (code === SESSION_ENDED) return { refresh, final: 'session_ended' };
   if (PERMANENT_CLOSE.has(code) || /\b40[34]\b/.test(failure)) return { refresh, final: 'refused' };
   return { refresh, final: null };

@@ -1,4 +1,4 @@
-import { Emitter, backoffDelay } from './emitter.js';
+import { Emitter, STABLE_AFTER_MS, backoffDelay } from './emitter.js';
 import { RecentIds } from './recent-ids.js';
 import type { WebSocketCtor, WebSocketLike } from './socket.js';
 import type {
@@ -34,7 +34,11 @@ import { Subscriptions } from './workspace-subscriptions.js';
 export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private ws: WebSocketLike | undefined;
   private _state: WorkspaceState = 'idle';
+  /** Backoff step: reset only by a connection that stayed up (see STABLE_AFTER_MS). */
   private attempt = 0;
+  /** Closes since the last open; the second blind failure in a row forces a token refresh. */
+  private closesSinceOpen = 0;
+  private openedAt = 0;
   private connections = 0;
   private forceRefresh = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -73,6 +77,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   connect(): this {
     if (this._state === 'idle' || this._state === 'closed') {
       this.attempt = 0;
+      this.closesSinceOpen = 0;
       void this.open('connecting');
     }
     return this;
@@ -229,7 +234,8 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       opened = true;
-      this.attempt = 0;
+      this.closesSinceOpen = 0;
+      this.openedAt = Date.now();
       const reconnect = this.connections++ > 0;
       this.setState('open');
       this.liveness.start(
@@ -260,7 +266,9 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       this.ws = undefined;
       this.liveness.stop();
       this.dropConnection();
-      const verdict = closeVerdict(ev.code, failure, opened, this.attempt);
+      const verdict = closeVerdict(ev.code, failure, opened, this.closesSinceOpen++);
+      // A server that accepts and drops at once is not hammered at the shortest delay.
+      if (opened && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0;
       if (verdict.refresh) this.forceRefresh = true;
       if (verdict.final) {
         this.emit('disconnected', {
