@@ -15,9 +15,8 @@ export interface Conversation {
 
 export const unread = (c: Conversation) => Math.max(0, c.lastSeq - c.lastReadSeq);
 
-/** The group list's fields are optional in the SDK type (older servers): treat them as 0. */
-type Counted = { last_seq?: number; last_read_seq?: number; unread_count?: number };
-function counts(g: Counted): { lastSeq: number; lastReadSeq: number } {
+/** The group's seqs are optional in the SDK type (only the group list has them): 0 if absent. */
+function counts(g: Group): { lastSeq: number; lastReadSeq: number } {
   const lastSeq = g.last_seq ?? 0;
   return { lastSeq, lastReadSeq: g.last_read_seq ?? Math.max(0, lastSeq - (g.unread_count ?? 0)) };
 }
@@ -27,7 +26,7 @@ export const fromGroup = (g: Group): Conversation => ({
   kind: 'group',
   name: g.name,
   private: g.private,
-  ...counts(g as Group & Counted),
+  ...counts(g),
 });
 
 export const fromDm = (d: Dm): Conversation => ({
