@@ -2,6 +2,7 @@ export { OrgHubClient, type ClientOptions } from './client.js';
 export {
   GroupSocket,
   type GroupSocketOptions,
+  type LiveEvents,
   type SocketEvents,
   type SocketState,
   type WebSocketCtor,

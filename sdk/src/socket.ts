@@ -27,12 +27,11 @@ export type WebSocketCtor = new (url: string) => WebSocketLike;
 
 export type SocketState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-export interface SocketEvents {
+/** What both sockets emit alike: the connection's drops and the live events of the server. */
+export interface LiveEvents {
   state: SocketState;
-  connected: { resumed: boolean; since_seq: number | null };
   disconnected: { code: number; reason: string; willReconnect: boolean; retryInMs: number | null };
-  /** After a reconnect: true when the server replayed everything missed, false on a gap. */
-  recovered: { recovered: boolean; missed?: { from: number; to: number } };
+  /** A message of the group (of a subscribed group): at most once and in seq order. */
   message: MessageEvent;
   broadcast: BroadcastEvent;
   'task.created': TaskEvent;
@@ -41,8 +40,16 @@ export interface SocketEvents {
   'task.reminder': TaskReminderEvent;
   'presence.join': PresenceEvent;
   'presence.leave': PresenceEvent;
+  /** A DM was opened with the user (or by them elsewhere): add it and subscribe. */
   'dm.opened': DmOpenedEvent;
+  /** A group became joinable for the user: a new public group, or made a private one's member. */
   'group.added': GroupAddedEvent;
+}
+
+export interface SocketEvents extends LiveEvents {
+  connected: { resumed: boolean; since_seq: number | null };
+  /** After a reconnect: true when the server replayed everything missed, false on a gap. */
+  recovered: { recovered: boolean; missed?: { from: number; to: number } };
   error: ErrorFrame | { type: 'client'; code: string; message: string };
 }
 

@@ -1,15 +1,8 @@
 import type { TokenSource } from './session.js';
-import type { SocketState, WebSocketCtor } from './socket.js';
+import type { LiveEvents, SocketState, WebSocketCtor } from './socket.js';
 import type {
   AccessRevokedEvent,
-  BroadcastEvent,
-  DmOpenedEvent,
-  GroupAddedEvent,
-  MessageEvent,
-  PresenceEvent,
   ReadEvent,
-  TaskEvent,
-  TaskReminderEvent,
   TokenExpiringEvent,
   TypingEvent,
   UnsubscribedEvent,
@@ -27,25 +20,14 @@ export interface ClientError {
 }
 
 /** Every event a `WorkspaceSocket` emits, with its payload. */
-export interface WorkspaceEvents {
-  state: WorkspaceState;
+export interface WorkspaceEvents extends LiveEvents {
   /** The socket is open; `reconnect` is true from the second connection on. */
   connected: { reconnect: boolean };
-  disconnected: { code: number; reason: string; willReconnect: boolean; retryInMs: number | null };
   /**
    * After a reconnect, once per remembered group when the server answered its resubscribe:
    * false when messages after the last delivered seq are no longer stored (a gap).
    */
   recovered: { group_id: string; recovered: boolean };
-  /** A message of a subscribed group: per group at most once and in seq order. */
-  message: MessageEvent;
-  broadcast: BroadcastEvent;
-  'task.created': TaskEvent;
-  'task.updated': TaskEvent;
-  'task.deleted': TaskEvent;
-  'task.reminder': TaskReminderEvent;
-  'presence.join': PresenceEvent;
-  'presence.leave': PresenceEvent;
   typing: TypingEvent;
   /** The user's read cursor moved on another of their devices. */
   read: ReadEvent;
@@ -53,10 +35,6 @@ export interface WorkspaceEvents {
   unsubscribed: UnsubscribedEvent;
   'token.expiring': TokenExpiringEvent;
   'access.revoked': AccessRevokedEvent;
-  /** A DM was opened with the user (or by them elsewhere): add it and subscribe. */
-  'dm.opened': DmOpenedEvent;
-  /** A group became joinable for the user: a new public group, or made a private one's member. */
-  'group.added': GroupAddedEvent;
   error: WorkspaceError | ClientError;
 }
 
