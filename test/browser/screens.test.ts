@@ -21,6 +21,8 @@ describe('the web app in Chromium: keyboard, history, admin, phone', () => {
     }
     const a = await s.blank('alice');
     const { page } = a;
+    // React renders the form after the load event: keys pressed before it would go nowhere.
+    await page.getByLabel('Organization').waitFor();
     await page.keyboard.press('Tab');
     await page.keyboard.type(s.orgId);
     await page.keyboard.press('Tab');
