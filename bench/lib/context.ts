@@ -98,7 +98,12 @@ export async function startBaseline(kind: 'ws' | 'sio'): Promise<Target> {
 }
 
 export async function orghubTarget(ctx: Ctx, prefix: string): Promise<Target> {
-  const f = await ctx.orghub();
+  // The fixture is shared by later scenarios; Ctx.close() stops it.
+  return fixtureTarget(await ctx.orghub(), prefix, async () => {});
+}
+
+/** OrgHub on a fixture of one node (node 0) as a measured target. */
+export function fixtureTarget(f: OrgHubFixture, prefix: string, stop: () => Promise<void>): Target {
   let groups = 0;
   return {
     system: 'OrgHub',
@@ -113,7 +118,6 @@ export async function orghubTarget(ctx: Ctx, prefix: string): Promise<Target> {
       await f.stop(0);
       await f.start(0, SERVER_CORE);
     },
-    // The fixture is shared by later scenarios; Ctx.close() stops it.
-    stop: async () => {},
+    stop,
   };
 }
