@@ -1,5 +1,5 @@
 import { Emitter, STABLE_AFTER_MS, backoffDelay } from './emitter.js';
-import { OrgHubError } from './errors.js';
+import { closeVerdict, failureText, unreachable } from './connect.js';
 import type { TokenSource } from './session.js';
 import type {
   BroadcastEvent,
@@ -77,8 +77,6 @@ interface Pending {
   resolve: (m: MessageEvent) => void;
   reject: (e: Error) => void;
 }
-
-const PERMANENT_CLOSE = new Set([1008, 1009]);
 
 /**
  * One group's socket. Guarantees: resumes from the last seq seen (so a reconnect, even to a
@@ -172,9 +170,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
     } catch (err) {
       // Only the server refusing the session is final; a refresh that could not reach it
       // (the server is restarting) is retried like any other failed connection.
-      const unreachable =
-        err instanceof TypeError || (err instanceof OrgHubError && err.status >= 500);
-      if (unreachable) {
+      if (unreachable(err)) {
         if (this._state === 'closed') return;
         const retryIn = backoffDelay(
           this.attempt++,
@@ -215,22 +211,17 @@ export class GroupSocket extends Emitter<SocketEvents> {
       for (const [id, p] of this.pending) this.transmit(id, p.content);
     };
     ws.onerror = (ev) => {
-      failure = String(
-        (ev as { message?: string }).message ?? (ev as { error?: unknown }).error ?? '',
-      );
+      failure = failureText(ev);
     };
     ws.onmessage = (ev) => this.onFrame(ev.data);
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      // Browsers hide the HTTP status of a refused upgrade, so any failure before open may be
-      // an expired token: refresh it when the refusal says 401, or after two blind failures.
-      if (!opened && (/401/.test(failure) || this.closesSinceOpen === 1)) this.forceRefresh = true;
-      this.closesSinceOpen++;
+      const verdict = closeVerdict(ev.code, failure, opened, this.closesSinceOpen++);
+      if (verdict.refresh) this.forceRefresh = true;
       // A server that accepts and drops at once is not hammered at the shortest delay.
       if (opened && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0;
-      const permanent = PERMANENT_CLOSE.has(ev.code) || /40[34]/.test(failure);
-      const retryIn = permanent
+      const retryIn = verdict.final
         ? null
         : backoffDelay(
             this.attempt++,
@@ -246,8 +237,8 @@ export class GroupSocket extends Emitter<SocketEvents> {
       if (retryIn === null) {
         this.emit('error', {
           type: 'client',
-          code: 'refused',
-          message: failure || `closed with ${ev.code}`,
+          code: verdict.final ?? 'refused',
+          message: ev.reason || failure || `closed with ${ev.code}`,
         });
         this.close();
         return;

@@ -15,7 +15,7 @@ import type {
   WorkspaceSocketOptions,
   WorkspaceState,
 } from './workspace-events.js';
-import { closeVerdict, failureText, unreachable, workspaceUrl } from './workspace-connect.js';
+import { closeVerdict, failureText, unreachable, workspaceUrl } from './connect.js';
 import { Liveness } from './workspace-liveness.js';
 import { Outbox } from './workspace-outbox.js';
 import { RequestTable, socketClosed } from './workspace-requests.js';

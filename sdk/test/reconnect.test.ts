@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { GroupSocket, WorkspaceSocket, type TokenSource } from '../src/index.js';
+import { closeVerdict } from '../src/connect.js';
 import { WS } from './workspace-helpers.js';
 
 const BASE = 50;
@@ -70,5 +71,30 @@ describe('backoff when the server accepts and drops at once', () => {
     });
     const delays = await delaysOf(s);
     expect(Math.max(...delays.slice(3))).toBeGreaterThan(BASE);
+  });
+});
+
+describe('what a closed connection means', () => {
+  it('reads a refusal from ws’s "Unexpected server response", never from a port number', () => {
+    const refused = 'connect ECONNREFUSED 127.0.0.1:40312';
+    expect(closeVerdict(1006, refused, false, 0)).toEqual({ refresh: false, final: null });
+    expect(closeVerdict(1006, 'connect ECONNREFUSED 127.0.0.1:40199', false, 0).refresh).toBe(
+      false,
+    );
+    expect(closeVerdict(1006, 'Unexpected server response: 403', false, 0).final).toBe('refused');
+    expect(closeVerdict(1006, 'Unexpected server response: 404', false, 0).final).toBe('refused');
+    expect(closeVerdict(1006, 'Unexpected server response: 401', false, 0)).toEqual({
+      refresh: true,
+      final: null,
+    });
+    expect(closeVerdict(1006, 'Unexpected server response: 503', false, 0).final).toBeNull();
+  });
+
+  it('4003 ends for good, 4001 refreshes, 1008 is refused; a second blind failure refreshes', () => {
+    expect(closeVerdict(4003, '', true, 0).final).toBe('session_ended');
+    expect(closeVerdict(4001, '', true, 0)).toEqual({ refresh: true, final: null });
+    expect(closeVerdict(1008, '', true, 0).final).toBe('refused');
+    expect(closeVerdict(1006, '', false, 1)).toEqual({ refresh: true, final: null });
+    expect(closeVerdict(1001, '', true, 0)).toEqual({ refresh: false, final: null });
   });
 });

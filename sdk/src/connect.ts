@@ -1,6 +1,6 @@
 import { OrgHubError } from './errors.js';
 
-/** Close codes of `/ws` (README, "The workspace socket"). */
+/** Close codes of both sockets (README: the group socket's and the workspace socket's tables). */
 const TOKEN_EXPIRED = 4001;
 const SESSION_ENDED = 4003;
 const PERMANENT_CLOSE = new Set([1008, 1009]);
@@ -43,9 +43,12 @@ export function closeVerdict(
   /** Closes since the last open, before this one. */
   closesBefore: number,
 ): CloseVerdict {
-  const refresh =
-    code === TOKEN_EXPIRED || (!opened && (/401/.test(failure) || closesBefore === 1));
+  // `ws` says "Unexpected server response: 403"; the status must not be read out of a port
+  // number in "connect ECONNREFUSED 127.0.0.1:40312".
+  const status = /server response: (\d{3})\b/.exec(failure)?.[1];
+  const refresh = code === TOKEN_EXPIRED || (!opened && (status === '401' || closesBefore === 1));
   if (code === SESSION_ENDED) return { refresh, final: 'session_ended' };
-  if (PERMANENT_CLOSE.has(code) || /\b40[34]\b/.test(failure)) return { refresh, final: 'refused' };
+  if (PERMANENT_CLOSE.has(code) || status === '403' || status === '404')
+    return { refresh, final: 'refused' };
   return { refresh, final: null };
 }
