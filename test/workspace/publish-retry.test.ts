@@ -79,6 +79,8 @@ describe('workspace socket: a re-sent publish during a resume', () => {
       client_msg_id: 'resend-me',
     });
     await again.until(() => again.groupMessages('busy').length >= total, 20_000, 'the replay');
+    // A reply made once the stream had passed the original comes after it: wait for it too.
+    await again.next((f) => f['req'] === 'p');
     const frames = again.groupMessages('busy');
     const replies = frames.filter((m) => m['req'] === 'p');
     expect(replies).toHaveLength(1);
