@@ -1,16 +1,39 @@
+import { STABLE_AFTER_MS, backoffDelay } from './emitter.js';
 import { OrgHubError } from './errors.js';
+import type { WebSocketCtor, WebSocketLike } from './socket.js';
 
 /** Close codes of both sockets (README: the group socket's and the workspace socket's tables). */
 const TOKEN_EXPIRED = 4001;
 const SESSION_ENDED = 4003;
 const PERMANENT_CLOSE = new Set([1008, 1009]);
 
-/** The `/ws` URL on the server at `base`, with the access token. */
-export function workspaceUrl(base: string, token: string): string {
-  const u = new URL('/ws', base);
+/**
+ * Opens a WebSocket to `path` on the server the options name now (a function base URL is read
+ * at every attempt, so a reconnect can go elsewhere), with the query parameters given.
+ */
+export function dial(
+  opts: { baseUrl: string | (() => string); WebSocket?: WebSocketCtor | undefined },
+  path: string,
+  params: Record<string, string>,
+): WebSocketLike {
+  const Ctor = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+  if (!Ctor) throw new Error('no WebSocket implementation: pass the WebSocket option');
+  const u = new URL(path, typeof opts.baseUrl === 'function' ? opts.baseUrl() : opts.baseUrl);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.searchParams.set('access_token', token);
-  return u.toString();
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return new Ctor(u.toString());
+}
+
+/**
+ * Gives a connection up at once, as if it had closed by itself: a dead link's close handshake
+ * could take minutes, so its `onclose` runs now and nothing more is read from it.
+ */
+export function abandon(ws: WebSocketLike, code: number, reason: string): void {
+  const onclose = ws.onclose;
+  ws.onclose = null;
+  ws.onmessage = null;
+  ws.close(code, reason);
+  onclose?.({ code, reason });
 }
 
 /** What an error event says (`ws` puts the refusal's HTTP status in it; browsers nothing). */
@@ -51,4 +74,47 @@ export function closeVerdict(
   if (PERMANENT_CLOSE.has(code) || status === '403' || status === '404')
     return { refresh, final: 'refused' };
   return { refresh, final: null };
+}
+
+/**
+ * The reconnect bookkeeping both sockets share: the backoff step (started over only by a
+ * connection that stayed open STABLE_AFTER_MS, so a server that accepts and drops at once is
+ * backed off from), and the closes since the last open (for the verdict's blind failures).
+ */
+export class Reconnects {
+  private attempt = 0;
+  private closesSinceOpen = 0;
+  private openedAt = 0;
+
+  constructor(
+    private readonly baseMs = 250,
+    private readonly capMs = 15_000,
+  ) {}
+
+  /** A fresh `connect()`. */
+  reset(): void {
+    this.attempt = 0;
+    this.closesSinceOpen = 0;
+  }
+
+  opened(): void {
+    this.closesSinceOpen = 0;
+    this.openedAt = Date.now();
+  }
+
+  /** What a close means, and the delay before the next attempt (null when it is final). */
+  closed(
+    code: number,
+    failure: string,
+    opened: boolean,
+  ): CloseVerdict & { retryInMs: number | null } {
+    const verdict = closeVerdict(code, failure, opened, this.closesSinceOpen++);
+    if (opened && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0;
+    return { ...verdict, retryInMs: verdict.final ? null : this.nextDelay() };
+  }
+
+  /** The delay before the next attempt (full jitter under an exponential cap). */
+  nextDelay(): number {
+    return backoffDelay(this.attempt++, this.baseMs, this.capMs);
+  }
 }

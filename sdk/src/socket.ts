@@ -1,5 +1,5 @@
-import { Emitter, STABLE_AFTER_MS, backoffDelay } from './emitter.js';
-import { closeVerdict, failureText, unreachable } from './connect.js';
+import { Emitter } from './emitter.js';
+import { Reconnects, dial, failureText, unreachable } from './connect.js';
 import type { TokenSource } from './session.js';
 import type {
   BroadcastEvent,
@@ -88,11 +88,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
   private ws: WebSocketLike | undefined;
   private _state: SocketState = 'idle';
   private lastSeq: number | null;
-  /** Backoff step: reset only by a connection that stayed up (STABLE_AFTER_MS). */
-  private attempt = 0;
-  /** Closes since the last open; the second blind failure in a row forces a token refresh. */
-  private closesSinceOpen = 0;
-  private openedAt = 0;
+  private readonly reconnects: Reconnects;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private recoverTimer: ReturnType<typeof setTimeout> | undefined;
   private awaitingRecovery = false;
@@ -106,6 +102,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
   constructor(private readonly opts: GroupSocketOptions) {
     super();
     this.lastSeq = opts.sinceSeq ?? null;
+    this.reconnects = new Reconnects(opts.backoffBaseMs, opts.backoffCapMs);
   }
 
   get state(): SocketState {
@@ -118,8 +115,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
 
   connect(): this {
     if (this._state === 'idle' || this._state === 'closed') {
-      this.attempt = 0;
-      this.closesSinceOpen = 0;
+      this.reconnects.reset();
       void this.open('connecting');
     }
     return this;
@@ -172,13 +168,8 @@ export class GroupSocket extends Emitter<SocketEvents> {
       // (the server is restarting) is retried like any other failed connection.
       if (unreachable(err)) {
         if (this._state === 'closed') return;
-        const retryIn = backoffDelay(
-          this.attempt++,
-          this.opts.backoffBaseMs ?? 250,
-          this.opts.backoffCapMs ?? 15_000,
-        );
         this.setState('reconnecting');
-        this.timer = setTimeout(() => void this.open('reconnecting'), retryIn);
+        this.timer = setTimeout(() => void this.open('reconnecting'), this.reconnects.nextDelay());
         return;
       }
       this.emit('error', { type: 'client', code: 'unauthorized', message: String(err) });
@@ -186,25 +177,23 @@ export class GroupSocket extends Emitter<SocketEvents> {
       return;
     }
     if (this._state === 'closed') return;
-    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
-    if (!Ctor) throw new Error('no WebSocket implementation: pass the WebSocket option');
-    const u = new URL(
-      `/ws/orgs/${encodeURIComponent(this.opts.orgId)}/groups/${encodeURIComponent(this.opts.groupId)}`,
-      typeof this.opts.baseUrl === 'function' ? this.opts.baseUrl() : this.opts.baseUrl,
+    const { orgId, groupId, clientId } = this.opts;
+    const ws = dial(
+      this.opts,
+      `/ws/orgs/${encodeURIComponent(orgId)}/groups/${encodeURIComponent(groupId)}`,
+      {
+        access_token: token,
+        ...(this.lastSeq !== null && { since_seq: String(this.lastSeq) }),
+        ...(clientId && { clientId }),
+      },
     );
-    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-    u.searchParams.set('access_token', token);
-    if (this.lastSeq !== null) u.searchParams.set('since_seq', String(this.lastSeq));
-    if (this.opts.clientId) u.searchParams.set('clientId', this.opts.clientId);
     const resumed = this.lastSeq !== null;
-    const ws = new Ctor(u.toString());
     this.ws = ws;
     let opened = false;
     let failure = '';
     ws.onopen = () => {
       opened = true;
-      this.closesSinceOpen = 0;
-      this.openedAt = Date.now();
+      this.reconnects.opened();
       this.setState('open');
       this.emit('connected', { resumed, since_seq: this.lastSeq });
       if (state === 'reconnecting') this.startRecoveryWatch();
@@ -217,17 +206,9 @@ export class GroupSocket extends Emitter<SocketEvents> {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      const verdict = closeVerdict(ev.code, failure, opened, this.closesSinceOpen++);
+      const verdict = this.reconnects.closed(ev.code, failure, opened);
       if (verdict.refresh) this.forceRefresh = true;
-      // A server that accepts and drops at once is not hammered at the shortest delay.
-      if (opened && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0;
-      const retryIn = verdict.final
-        ? null
-        : backoffDelay(
-            this.attempt++,
-            this.opts.backoffBaseMs ?? 250,
-            this.opts.backoffCapMs ?? 15_000,
-          );
+      const retryIn = verdict.retryInMs;
       this.emit('disconnected', {
         code: ev.code,
         reason: ev.reason,

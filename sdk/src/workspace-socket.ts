@@ -1,6 +1,6 @@
-import { Emitter, STABLE_AFTER_MS, backoffDelay } from './emitter.js';
+import { Emitter, backoffDelay } from './emitter.js';
 import { RecentIds } from './recent-ids.js';
-import type { WebSocketCtor, WebSocketLike } from './socket.js';
+import type { WebSocketLike } from './socket.js';
 import type {
   HistoryReply,
   MessageEvent,
@@ -15,11 +15,12 @@ import type {
   WorkspaceSocketOptions,
   WorkspaceState,
 } from './workspace-events.js';
-import { closeVerdict, failureText, unreachable, workspaceUrl } from './connect.js';
+import { Reconnects, abandon, dial, failureText, unreachable } from './connect.js';
 import { Liveness } from './workspace-liveness.js';
 import { Outbox } from './workspace-outbox.js';
 import { RequestTable, socketClosed } from './workspace-requests.js';
 import { Subscriptions } from './workspace-subscriptions.js';
+import { TypingThrottle } from './workspace-typing.js';
 
 /**
  * The workspace socket, `GET /ws`: all of a user's groups and DMs over one connection.
@@ -34,11 +35,7 @@ import { Subscriptions } from './workspace-subscriptions.js';
 export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private ws: WebSocketLike | undefined;
   private _state: WorkspaceState = 'idle';
-  /** Backoff step: reset only by a connection that stayed up (see STABLE_AFTER_MS). */
-  private attempt = 0;
-  /** Closes since the last open; the second blind failure in a row forces a token refresh. */
-  private closesSinceOpen = 0;
-  private openedAt = 0;
+  private readonly reconnects: Reconnects;
   private connections = 0;
   private forceRefresh = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -48,13 +45,15 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   private readonly requests = new RequestTable();
   private readonly liveness: Liveness;
   private readonly seen: RecentIds;
-  private readonly typingSentAt = new Map<string, number>();
+  private readonly typingThrottle: TypingThrottle;
   private counter = 0;
   private readonly prefix = Math.random().toString(36).slice(2, 10);
 
   constructor(private readonly opts: WorkspaceSocketOptions) {
     super();
     this.liveness = new Liveness(opts.pingIntervalMs ?? 30_000);
+    this.reconnects = new Reconnects(opts.backoffBaseMs, opts.backoffCapMs);
+    this.typingThrottle = new TypingThrottle(opts.typingIntervalMs);
     this.seen = new RecentIds(opts.dedupeWindow);
   }
 
@@ -76,8 +75,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
 
   connect(): this {
     if (this._state === 'idle' || this._state === 'closed') {
-      this.attempt = 0;
-      this.closesSinceOpen = 0;
+      this.reconnects.reset();
       void this.open('connecting');
     }
     return this;
@@ -131,7 +129,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
   ): Promise<MessageEvent> {
     if (this._state === 'closed') return Promise.reject(socketClosed());
     // The server ends the typing indicator with the message: typing again is news at once.
-    this.typingSentAt.delete(groupId);
+    this.typingThrottle.reset(groupId);
     const stored = this.outbox.add(clientMsgId, groupId, content);
     if (this.isOpen()) this.transmit(this.outbox.frame(clientMsgId, this.nextReq()));
     return stored;
@@ -170,11 +168,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
    * are throttled to the server's rate (one a second per group); dropped while disconnected.
    */
   typing(groupId: string): void {
-    if (!this.isOpen() || !this.subs.has(groupId)) return;
-    const now = Date.now();
-    const last = this.typingSentAt.get(groupId);
-    if (last !== undefined && now - last < (this.opts.typingIntervalMs ?? 1000)) return;
-    this.typingSentAt.set(groupId, now);
+    if (!this.isOpen() || !this.subs.has(groupId) || !this.typingThrottle.take(groupId)) return;
     this.transmit({ type: 'typing', req: this.nextReq(), group_id: groupId });
   }
 
@@ -188,14 +182,6 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     if (this._state === s) return;
     this._state = s;
     this.emit('state', s);
-  }
-
-  private nextDelay(): number {
-    return backoffDelay(
-      this.attempt++,
-      this.opts.backoffBaseMs ?? 250,
-      this.opts.backoffCapMs ?? 15_000,
-    );
   }
 
   private retryIn(ms: number) {
@@ -216,7 +202,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       // Only the server refusing the session is final; a refresh that could not reach it
       // (the server is restarting) is retried like any other failed connection.
       if (unreachable(err)) {
-        this.retryIn(this.nextDelay());
+        this.retryIn(this.reconnects.nextDelay());
         return;
       }
       this.emit('error', { type: 'client', code: 'unauthorized', message: String(err) });
@@ -224,29 +210,19 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       return;
     }
     if (this._state === 'closed') return;
-    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
-    if (!Ctor) throw new Error('no WebSocket implementation: pass the WebSocket option');
-    const base = typeof this.opts.baseUrl === 'function' ? this.opts.baseUrl() : this.opts.baseUrl;
-    const ws = new Ctor(workspaceUrl(base, token));
+    const ws = dial(this.opts, '/ws', { access_token: token });
     this.ws = ws;
     let opened = false;
     let failure = '';
     ws.onopen = () => {
       if (this.ws !== ws) return;
       opened = true;
-      this.closesSinceOpen = 0;
-      this.openedAt = Date.now();
+      this.reconnects.opened();
       const reconnect = this.connections++ > 0;
       this.setState('open');
       this.liveness.start(
         () => this.request({ type: 'ping' }, this.opts.pingTimeoutMs ?? 10_000),
-        () => {
-          const onclose = ws.onclose;
-          ws.onclose = null;
-          ws.onmessage = null;
-          ws.close(4000, 'no pong');
-          onclose?.({ code: 4000, reason: 'no pong' });
-        },
+        () => abandon(ws, 4000, 'no pong'),
       );
       // Subscriptions first: the server handles frames in order, so a re-sent publish is
       // answered in its group's stream after the replay.
@@ -266,33 +242,24 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
       this.ws = undefined;
       this.liveness.stop();
       this.dropConnection();
-      const verdict = closeVerdict(ev.code, failure, opened, this.closesSinceOpen++);
-      // A server that accepts and drops at once is not hammered at the shortest delay.
-      if (opened && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.attempt = 0;
+      const verdict = this.reconnects.closed(ev.code, failure, opened);
       if (verdict.refresh) this.forceRefresh = true;
-      if (verdict.final) {
-        this.emit('disconnected', {
-          code: ev.code,
-          reason: ev.reason,
-          willReconnect: false,
-          retryInMs: null,
-        });
+      this.emit('disconnected', {
+        code: ev.code,
+        reason: ev.reason,
+        willReconnect: verdict.retryInMs !== null,
+        retryInMs: verdict.retryInMs,
+      });
+      if (verdict.retryInMs === null) {
         this.emit('error', {
           type: 'client',
-          code: verdict.final,
+          code: verdict.final ?? 'refused',
           message: ev.reason || failure || `closed with ${ev.code}`,
         });
         this.close();
         return;
       }
-      const retryIn = this.nextDelay();
-      this.emit('disconnected', {
-        code: ev.code,
-        reason: ev.reason,
-        willReconnect: true,
-        retryInMs: retryIn,
-      });
-      this.retryIn(retryIn);
+      this.retryIn(verdict.retryInMs);
     };
   }
 
@@ -301,7 +268,7 @@ export class WorkspaceSocket extends Emitter<WorkspaceEvents> {
     this.requests.rejectAll(new Error('disconnected'));
     this.outbox.dropConnection();
     this.subs.dropConnection();
-    this.typingSentAt.clear();
+    this.typingThrottle.clear();
   }
 
   // --- frames out ---
