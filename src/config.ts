@@ -1,4 +1,21 @@
 import path from 'node:path';
+import { ConfigError } from './config-error.js';
+import {
+  optionalPath,
+  parseBoolean,
+  parseDuration,
+  parseDurationOrZero,
+  parseEncryptionKey,
+  parseInteger,
+  parsePublicUrl,
+  parseTrustProxy,
+  parseSecret,
+  parseSize,
+  parseUrl,
+} from './config-parse.js';
+
+export { ConfigError } from './config-error.js';
+export { parseDuration, parseSize } from './config-parse.js';
 
 /** Every setting OrgHub reads from the environment, validated once at start. */
 export interface Config {
@@ -24,7 +41,25 @@ export interface Config {
   refreshTokenTtlSec: number;
   dbPoolSize: number;
   dbStatementTimeoutMs: number;
-  trustProxy: boolean;
+  /** `true`, or the proxy addresses / CIDRs whose `X-Forwarded-*` headers are honoured. */
+  trustProxy: boolean | string[];
+  /** The server's public origin (and path), e.g. https://chat.example.com; sockets and CORS trust it. */
+  publicUrl: string | undefined;
+  /** When set, `/metrics` needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | undefined;
+  /** On SIGTERM, sockets are closed in batches spread over this window (0: all at once). */
+  shutdownDrainMs: number;
+  /** How long after sending an author may edit a message (0: no limit). */
+  messageEditWindowMs: number;
+  maxAttachmentBytes: number;
+  /** Attachments go to this directory instead of the database. */
+  attachmentsDir: string | undefined;
+  orgMaxSockets: number;
+  orgMessagesPerSecond: number;
+  orgStorageBytes: number;
+  webhookAllowPrivate: boolean;
+  /** The 32-byte key that wraps each org's data key (ENCRYPTION_KEY or ENCRYPTION_KEY_FILE). */
+  encryptionKey: Buffer | undefined;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -37,82 +72,6 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'silent',
 ];
-
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
-/** Parses `250ms`, `54s`, `10m`, `7d`, or a bare number of seconds. */
-export function parseDuration(name: string, raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
-  if (!m) throw new ConfigError(name, `"${raw}" is not a duration (examples: 500ms, 54s, 10m, 7d)`);
-  const value = Number(m[1]) * DURATION_UNITS[m[2] ?? 's']!;
-  if (!(value > 0)) throw new ConfigError(name, 'must be greater than zero');
-  return Math.round(value);
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1000,
-  kib: 1024,
-  mb: 1_000_000,
-  mib: 1024 * 1024,
-  gb: 1_000_000_000,
-  gib: 1024 ** 3,
-};
-
-/** Parses `1MiB`, `64KiB`, `500kb`, or a bare number of bytes. */
-export function parseSize(name: string, raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]+)?$/.exec(raw.trim());
-  const unit = SIZE_UNITS[(m?.[2] ?? 'b').toLowerCase()];
-  if (!m || unit === undefined) {
-    throw new ConfigError(name, `"${raw}" is not a size (examples: 65536, 64KiB, 1MiB)`);
-  }
-  const value = Math.round(Number(m[1]) * unit);
-  if (!(value > 0)) throw new ConfigError(name, 'must be greater than zero');
-  return value;
-}
-
-function parseInteger(name: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not a whole number`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
-  return n;
-}
-
-function parseUrl(name: string, raw: string, protocols: string[]): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, 'is not a valid URL');
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
-  }
-  return raw;
-}
-
-function parseSecret(name: string, raw: string | undefined, minLength: number): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (raw.length < minLength)
-    throw new ConfigError(name, `must be at least ${minLength} characters`);
-  return raw;
-}
 
 type Env = Record<string, string | undefined>;
 
@@ -154,10 +113,6 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const databaseUrl = get('DATABASE_URL');
   const redisUrl = get('REDIS_URL');
-  const trustProxy = (get('TRUST_PROXY') ?? 'false').toLowerCase();
-  if (trustProxy !== 'true' && trustProxy !== 'false') {
-    throw new ConfigError('TRUST_PROXY', 'must be "true" or "false"');
-  }
   return {
     port: parseInteger('PORT', get('PORT') ?? '8080', 0, 65535),
     host,
@@ -198,6 +153,30 @@ export function loadConfig(env: Env = process.env): Config {
       'DB_STATEMENT_TIMEOUT',
       get('DB_STATEMENT_TIMEOUT') ?? '10s',
     ),
-    trustProxy: trustProxy === 'true',
+    trustProxy: parseTrustProxy(get('TRUST_PROXY')),
+    publicUrl: parsePublicUrl(get('PUBLIC_URL')),
+    metricsToken: parseSecret('METRICS_TOKEN', get('METRICS_TOKEN'), 16),
+    shutdownDrainMs: parseDurationOrZero('SHUTDOWN_DRAIN', get('SHUTDOWN_DRAIN') ?? '5s'),
+    messageEditWindowMs: parseDurationOrZero(
+      'MESSAGE_EDIT_WINDOW',
+      get('MESSAGE_EDIT_WINDOW') ?? '0',
+    ),
+    maxAttachmentBytes: parseSize('MAX_ATTACHMENT_BYTES', get('MAX_ATTACHMENT_BYTES') ?? '25MiB'),
+    attachmentsDir: optionalPath(get('ATTACHMENTS_DIR')),
+    orgMaxSockets: parseInteger(
+      'ORG_MAX_SOCKETS',
+      get('ORG_MAX_SOCKETS') ?? '10000',
+      1,
+      10_000_000,
+    ),
+    orgMessagesPerSecond: parseInteger(
+      'ORG_MESSAGES_PER_SECOND',
+      get('ORG_MESSAGES_PER_SECOND') ?? '500',
+      1,
+      10_000_000,
+    ),
+    orgStorageBytes: parseSize('ORG_STORAGE_BYTES', get('ORG_STORAGE_BYTES') ?? '10GiB'),
+    webhookAllowPrivate: parseBoolean('WEBHOOK_ALLOW_PRIVATE', get('WEBHOOK_ALLOW_PRIVATE')),
+    encryptionKey: parseEncryptionKey(get('ENCRYPTION_KEY'), get('ENCRYPTION_KEY_FILE')),
   };
 }

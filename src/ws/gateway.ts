@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config.js';
+import { createOriginPolicy } from '../http/origins.js';
 import { redactUrl } from '../http/server.js';
 import type { Authenticator } from '../modules/auth/authenticator.js';
 import type { GroupService } from '../modules/groups/groups.service.js';
@@ -83,6 +84,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clientTracking: false,
   });
   const open = new Set<Connection>();
+  const origins = createOriginPolicy(config);
   let closing = false;
   // Logout, deletion, removal and role changes arrive as `access.revoked` on the user channel,
   // from whichever node made them.
@@ -95,7 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     let slot: { orgId: string; userId: string } | undefined;
     try {
       if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
-      const a = await authorize(req, deps);
+      const a = await authorize(req, { ...deps, origins });
       if (a.principal.kind === 'user') {
         slot = { orgId: a.orgId, userId: a.principal.id };
         if (

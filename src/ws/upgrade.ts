@@ -7,6 +7,7 @@ import { bearerToken, type Authenticator } from '../modules/auth/authenticator.j
 import type { Principal } from '../modules/auth/principal.js';
 import type { GroupService } from '../modules/groups/groups.service.js';
 import { CLIENT_ID_MAX } from '../protocol/messages.js';
+import type { OriginPolicy } from '../http/origins.js';
 
 /** A refusal decided before the upgrade; answered as HTTP with the JSON error body. */
 export class UpgradeRefused extends AppError {
@@ -25,16 +26,9 @@ export interface Authorized {
 
 const PATH = /^\/ws\/orgs\/([^/]+)\/groups\/([^/]+)\/?$/;
 
-/** Browsers always send Origin; other clients usually do not, and pass. */
-export function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (allowed.includes('*') || allowed.includes(origin.replace(/\/$/, ''))) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+/** Browsers always send Origin; other clients usually do not, and pass (see OriginPolicy). */
+export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boolean {
+  return policy.allows(req.headers.origin, req.headers.host);
 }
 
 const decode = (s: string) => {
@@ -51,12 +45,17 @@ const decode = (s: string) => {
  */
 export async function authorize(
   req: IncomingMessage,
-  deps: { config: Config; authenticator: Authenticator; groups: GroupService },
+  deps: {
+    config: Config;
+    origins: OriginPolicy;
+    authenticator: Authenticator;
+    groups: GroupService;
+  },
 ): Promise<Authorized> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const m = PATH.exec(url.pathname);
   if (!m) throw new UpgradeRefused('not_found', `no socket at ${url.pathname}`);
-  if (!originAllowed(req, deps.config.allowedOrigins)) {
+  if (!originAllowed(req, deps.origins)) {
     throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
   }
   const token =

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { createOriginPolicy } from '../http/origins.js';
 import { redactUrl } from '../http/server.js';
 import { bearerToken } from '../modules/auth/authenticator.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
@@ -37,11 +38,12 @@ export function createWorkspaceGateway(
     clientTracking: false,
   });
   const open = new Set<WorkspaceConnection>();
+  const origins = createOriginPolicy(config);
   let closing = false;
 
   async function authorize(req: IncomingMessage): Promise<WorkspaceUser> {
     if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
-    if (!originAllowed(req, config.allowedOrigins)) {
+    if (!originAllowed(req, origins)) {
       throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
     }
     const url = new URL(req.url ?? '/', 'http://localhost');

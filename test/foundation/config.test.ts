@@ -30,6 +30,17 @@ describe('configuration from the environment', () => {
       dbPoolSize: 10,
       dbStatementTimeoutMs: 10_000,
       trustProxy: false,
+      publicUrl: undefined,
+      metricsToken: undefined,
+      shutdownDrainMs: 5000,
+      messageEditWindowMs: 0,
+      maxAttachmentBytes: 25 * 1024 * 1024,
+      attachmentsDir: undefined,
+      orgMaxSockets: 10_000,
+      orgMessagesPerSecond: 500,
+      orgStorageBytes: 10 * 1024 ** 3,
+      webhookAllowPrivate: false,
+      encryptionKey: undefined,
     });
     // Blank values count as unset.
     expect(loadConfig({ PORT: '', LOG_LEVEL: '  ' }).port).toBe(8080);
@@ -71,6 +82,23 @@ describe('configuration from the environment', () => {
     ['DB_POOL_SIZE', '25', { dbPoolSize: 25 }],
     ['DB_STATEMENT_TIMEOUT', '30s', { dbStatementTimeoutMs: 30_000 }],
     ['TRUST_PROXY', 'true', { trustProxy: true }],
+    ['TRUST_PROXY', '10.0.0.0/8, 127.0.0.1', { trustProxy: ['10.0.0.0/8', '127.0.0.1'] }],
+    ['PUBLIC_URL', 'https://chat.example.com/', { publicUrl: 'https://chat.example.com' }],
+    ['METRICS_TOKEN', 'm'.repeat(16), { metricsToken: 'm'.repeat(16) }],
+    ['SHUTDOWN_DRAIN', '0', { shutdownDrainMs: 0 }],
+    ['SHUTDOWN_DRAIN', '10s', { shutdownDrainMs: 10_000 }],
+    ['MESSAGE_EDIT_WINDOW', '15m', { messageEditWindowMs: 900_000 }],
+    ['MAX_ATTACHMENT_BYTES', '1MiB', { maxAttachmentBytes: 1024 * 1024 }],
+    ['ATTACHMENTS_DIR', '/tmp/orghub-files', { attachmentsDir: '/tmp/orghub-files' }],
+    ['ORG_MAX_SOCKETS', '50', { orgMaxSockets: 50 }],
+    ['ORG_MESSAGES_PER_SECOND', '10', { orgMessagesPerSecond: 10 }],
+    ['ORG_STORAGE_BYTES', '1GiB', { orgStorageBytes: 1024 ** 3 }],
+    ['WEBHOOK_ALLOW_PRIVATE', 'true', { webhookAllowPrivate: true }],
+    [
+      'ENCRYPTION_KEY',
+      Buffer.alloc(32, 7).toString('base64'),
+      { encryptionKey: Buffer.alloc(32, 7) },
+    ],
   ];
   it.each(good)('parses %s=%s', (name, value, expected) => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
@@ -106,7 +134,21 @@ describe('configuration from the environment', () => {
     ['REFRESH_TOKEN_TTL', '0'],
     ['DB_POOL_SIZE', '0'],
     ['DB_STATEMENT_TIMEOUT', 'x'],
-    ['TRUST_PROXY', 'yes'],
+    ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['PUBLIC_URL', 'chat.example.com'],
+    ['PUBLIC_URL', 'https://chat.example.com/?x=1'],
+    ['METRICS_TOKEN', 'short'],
+    ['SHUTDOWN_DRAIN', 'a while'],
+    ['MESSAGE_EDIT_WINDOW', '-1m'],
+    ['MAX_ATTACHMENT_BYTES', 'huge'],
+    ['ORG_MAX_SOCKETS', '0'],
+    ['ORG_MESSAGES_PER_SECOND', 'x'],
+    ['ORG_STORAGE_BYTES', '0'],
+    ['WEBHOOK_ALLOW_PRIVATE', 'perhaps'],
+    ['ENCRYPTION_KEY', Buffer.alloc(16, 7).toString('base64')],
+    ['ENCRYPTION_KEY', 'not base64 at all!'],
+    ['ENCRYPTION_KEY_FILE', '/nonexistent/orghub.key'],
   ];
   it.each(bad)('refuses %s=%s with an error naming the variable', (name, value) => {
     let error: unknown;

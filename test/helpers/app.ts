@@ -83,6 +83,8 @@ export function testConfig(
     databaseUrl: where.databaseUrl,
     adminToken: 'test-operator-token-0123456789',
     jwtSecret: 'test-jwt-secret-0123456789-0123456789-abcdef',
+    // Tests close apps with sockets open; a drain window would only slow every one down.
+    shutdownDrainMs: 0,
     ...overrides,
   };
 }

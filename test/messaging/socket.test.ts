@@ -83,6 +83,13 @@ describe('group socket', () => {
         connect(t, orgId, 'general', alice.token, { headers: { origin: 'https://evil.example' } }),
       );
       expect(evil).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+      // DNS rebinding: the attacker's page names its own host in both Origin and Host.
+      const rebound = await refusal(
+        connect(t, orgId, 'general', alice.token, {
+          headers: { origin: 'http://attacker.example:8080', host: 'attacker.example:8080' },
+        }),
+      );
+      expect(rebound).toMatchObject({ status: 403, body: { code: 'forbidden' } });
       const host = new URL(t.url).host;
       const same = await join(alice.token, 'general');
       await same.close();
