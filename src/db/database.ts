@@ -64,8 +64,15 @@ export async function openPostgres(url: string, opts: PostgresOptions): Promise<
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection emits here; without a listener the process dies.
-  pool.on('error', (err) => opts.onError?.(err));
+  // A connection that dies emits 'error' on its client, and Node ends the process for an
+  // 'error' nobody listens to. The pool listens only while a client is idle (and re-emits on
+  // the pool); a checked-out one (a transaction between statements, the migration lock) has
+  // no listener at all. So every client gets its own for its whole life: the query in flight
+  // fails by itself (clients see `unavailable`), the pool drops the broken client on release
+  // and opens a new one when asked.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
+  pool.on('error', () => {}); // the client's own listener above has reported it
+
   const lockClient = await pool.connect();
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

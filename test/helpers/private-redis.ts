@@ -15,6 +15,10 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty, as after a crash); resolves once it accepts. */
   start(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers (a hung Redis). */
+  pause(): void;
+  /** SIGCONT: it answers what queued meanwhile, in order. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -86,6 +90,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     async start() {
       child = await launch(port);
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     stop: kill,
   };
 }
