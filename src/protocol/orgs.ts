@@ -30,7 +30,9 @@ export type Group = Static<typeof Group>;
 
 export const CreateGroupBody = Type.Object(
   {
-    id: Slug('group id, chosen by the caller, unique in the org'),
+    id: Slug(
+      'group id, chosen by the caller, unique in the org; ids starting with "dm-" are reserved for direct messages (400)',
+    ),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     private: Type.Optional(Type.Boolean({ default: false })),
   },

@@ -209,7 +209,7 @@ export interface Group {
 }
 export interface CreateGroupBody {
   /**
-   * group id, chosen by the caller, unique in the org
+   * group id, chosen by the caller, unique in the org; ids starting with "dm-" are reserved for direct messages (400)
    */
   id: string;
   name: string;

@@ -9,11 +9,17 @@ import { findGroup, insertGroup } from '../groups/groups.repo.js';
 /**
  * The id of the DM between two users: the same whichever of them asks, so two concurrent
  * first uses insert the same primary key and one of them simply finds the other's row.
+ * `attempt` > 0 gives the next candidate, used only when an older group (from before the
+ * `dm-` prefix was reserved) holds the first one.
  */
-export function dmId(a: string, b: string): string {
+export function dmId(a: string, b: string, attempt = 0): string {
   const [x, y] = [a.toLowerCase(), b.toLowerCase()].sort();
-  return `dm-${createHash('sha256').update(`${x}:${y}`).digest('hex').slice(0, 40)}`;
+  const key = attempt === 0 ? `${x}:${y}` : `${x}:${y}:${attempt}`;
+  return `dm-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
+
+/** Candidates tried before giving up: each taken one is a group made before the reservation. */
+const MAX_DM_ID_ATTEMPTS = 16;
 
 export interface DmRow {
   id: string;
@@ -26,27 +32,42 @@ export interface DmRow {
 }
 
 /**
- * The DM of two users of one org, created (private, kind `dm`, both members) on first use.
- * True only for the call that created it.
+ * The DM of two users of one org, created (private, kind `dm`, both members) on first use;
+ * `created` is true only for the call that created it. A row is taken for their DM only when
+ * it is of kind `dm`: a group that holds the id (made before `dm-` was reserved) is skipped,
+ * never used, so no one can stand in for a DM by naming a group after it.
  */
-export async function ensureDm(db: Db, orgId: string, me: string, other: string): Promise<boolean> {
-  const id = dmId(me, other);
-  if (await findGroup(db, orgId, id)) return false;
-  try {
-    await insertGroup(db, orgId, {
-      id,
-      name: 'direct message',
-      private: true,
-      kind: 'dm',
-      createdBy: me,
-      members: [me, other],
-    });
-    return true;
-  } catch (err) {
-    // Lost a race with the other user's first use: their row is ours too.
-    if (!(err instanceof AppError && err.code === 'conflict')) throw err;
-    return false;
+export async function ensureDm(
+  db: Db,
+  orgId: string,
+  me: string,
+  other: string,
+): Promise<{ id: string; created: boolean }> {
+  for (let attempt = 0; attempt < MAX_DM_ID_ATTEMPTS; attempt++) {
+    const id = dmId(me, other, attempt);
+    const found = await findGroup(db, orgId, id);
+    if (found) {
+      if (found.kind === 'dm') return { id, created: false };
+      continue;
+    }
+    try {
+      await insertGroup(db, orgId, {
+        id,
+        name: 'direct message',
+        private: true,
+        kind: 'dm',
+        createdBy: me,
+        members: [me, other],
+      });
+      return { id, created: true };
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'conflict')) throw err;
+      // Lost a race with the other user's first use: their row is ours too.
+      const raced = await findGroup(db, orgId, id);
+      if (raced?.kind === 'dm') return { id, created: false };
+    }
   }
+  throw new AppError('conflict', 'no id is free for this direct conversation');
 }
 
 /** The caller's DMs, with the other user and the caller's read cursor, newest activity first. */

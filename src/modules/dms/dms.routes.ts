@@ -10,7 +10,7 @@ import type { EventSink } from '../../realtime/events.js';
 import { iso } from '../../shared/time.js';
 import { assertOrgMember, type Principal, type UserPrincipal } from '../auth/principal.js';
 import { findUser } from '../users/users.repo.js';
-import { dmId, ensureDm, listDms, type DmRow } from './dms.repo.js';
+import { ensureDm, listDms, type DmRow } from './dms.repo.js';
 
 const toDm = (r: DmRow): Dm => ({
   id: r.id,
@@ -53,8 +53,7 @@ export function registerDmRoutes(app: Api, db: Db, events: EventSink) {
       const other = await findUser(db, orgId, userId);
       if (!other) throw notFound('user');
       if (other.id === me.id) throw badRequest('params.userId must be another user');
-      const created = await ensureDm(db, orgId, me.id, other.id);
-      const id = dmId(me.id, other.id);
+      const { id, created } = await ensureDm(db, orgId, me.id, other.id);
       const [row] = await listDms(db, orgId, me.id, id);
       if (!row) throw notFound('user'); // the other user was deleted meanwhile
       const dm = toDm(row);

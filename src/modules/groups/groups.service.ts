@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.js';
 import type { GroupRow } from '../../db/schema.js';
-import { forbidden, notFound } from '../../errors.js';
+import { badRequest, forbidden, notFound } from '../../errors.js';
 import { assertOrgMember, isOrgAdmin, type Principal } from '../auth/principal.js';
 import { findOrg } from '../orgs/orgs.repo.js';
 import { findUser } from '../users/users.repo.js';
@@ -12,6 +12,12 @@ export interface GroupEvents {
   /** A group became joinable: for the whole org (public) or for one user (a private one's member). */
   groupAdded?(group: GroupRow, audience: { org: true } | { userId: string }): void;
 }
+
+/**
+ * DM ids are `dm-` + a hash of the two users, computable by anyone: a group under such an id
+ * could stand where a DM belongs, so the prefix is for DMs only (in any case).
+ */
+export const RESERVED_GROUP_PREFIX = /^dm-/i;
 
 export function createGroupService(db: Db, events: GroupEvents = {}) {
   /**
@@ -37,6 +43,9 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
       input: { id: string; name: string; private?: boolean },
     ): Promise<GroupRow> {
       assertOrgMember(p, orgId);
+      if (RESERVED_GROUP_PREFIX.test(input.id)) {
+        throw badRequest('body.id must not start with "dm-": that prefix is for direct messages');
+      }
       if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
       const group = await repo.insertGroup(db, orgId, {
         id: input.id,
