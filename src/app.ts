@@ -41,7 +41,12 @@ import { createPresenceTracker } from './realtime/presence-events.js';
 import { registerPresenceRoutes } from './modules/presence/presence.routes.js';
 import { groupAddedEvent } from './modules/orgs/orgs.mapper.js';
 import type { Broker } from './realtime/broker.js';
-import { lockDataDir, loadSecrets, type Secrets } from './shared/data-dir.js';
+import {
+  lockDataDir,
+  loadSecrets,
+  warnOfNodeLocalSecrets,
+  type Secrets,
+} from './shared/data-dir.js';
 
 const LISTEN_BACKLOG = 4096;
 
@@ -115,6 +120,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       : memoryBackend(opts.memoryBus);
     cleanups.push(() => backend.close());
     const broker: Broker = backend.broker;
+    warnOfNodeLocalSecrets(config, http.log);
 
     const database = config.databaseUrl
       ? await openPostgres(config.databaseUrl, {
@@ -206,6 +212,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       http,
       { database: () => database.ping(), ...(backend.check && { broker: backend.check }) },
       metrics,
+      { metricsToken: config.metricsToken },
     );
     registerAuthRoutes(http, db, auth);
     registerOrgRoutes(http, db, groups);

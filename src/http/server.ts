@@ -36,6 +36,9 @@ export const LOG_REDACT_PATHS = [
 
 export type HttpServer = FastifyInstance;
 
+/** helmet's default policy: a year, subdomains included. */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
 export async function createHttpServer(opts: {
   config: Config;
   metrics: Metrics;
@@ -100,6 +103,9 @@ export async function createHttpServer(opts: {
   });
 
   await app.register(helmet, {
+    // HSTS over plain HTTP is meaningless and pins a name to HTTPS that may not serve it;
+    // it is added below, only to answers that went out over TLS.
+    strictTransportSecurity: false,
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -109,6 +115,11 @@ export async function createHttpServer(opts: {
         scriptSrc: ["'self'"],
       },
     },
+  });
+  // `protocol` is https on a TLS socket, or when a proxy trusted by TRUST_PROXY says so with
+  // X-Forwarded-Proto; from anyone else that header is ignored.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
   });
   await app.register(swagger, {
     openapi: {

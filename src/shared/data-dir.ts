@@ -75,3 +75,26 @@ export async function loadSecrets(
     generated,
   };
 }
+
+/**
+ * Nodes of one cluster must share JWT_SECRET and ADMIN_TOKEN: one generated into this node's
+ * DATA_DIR makes the tokens of every other node fail here (and this node's fail there).
+ */
+export function warnOfNodeLocalSecrets(
+  config: {
+    redisUrl: string | undefined;
+    jwtSecret: string | undefined;
+    adminToken: string | undefined;
+    dataDir: string;
+  },
+  log: { warn(msg: string): void },
+): void {
+  if (!config.redisUrl) return;
+  const generated = [!config.jwtSecret && 'JWT_SECRET', !config.adminToken && 'ADMIN_TOKEN'].filter(
+    (v): v is string => typeof v === 'string',
+  );
+  if (generated.length === 0) return;
+  log.warn(
+    `REDIS_URL is set but ${generated.join(' and ')} ${generated.length > 1 ? 'were' : 'was'} generated into ${config.dataDir}: every node of a cluster needs the same value, so set ${generated.length > 1 ? 'them' : 'it'} in the environment`,
+  );
+}

@@ -1,5 +1,9 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
+import { unauthorized } from '../../errors.js';
 import type { Api } from '../../http/deps.js';
+import { bearerToken } from '../auth/authenticator.js';
+import { sha256 } from '../auth/tokens.js';
 import type { Metrics } from './metrics.js';
 
 export interface HealthChecks {
@@ -36,7 +40,24 @@ async function runChecks(checks: HealthChecks) {
   return { healthy, database, broker };
 }
 
-export function registerOpsRoutes(app: Api, checks: HealthChecks, metrics: Metrics) {
+/** With METRICS_TOKEN set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+function metricsGuard(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const want = sha256(token);
+  return (header) => {
+    const given = bearerToken(header);
+    // Digests compared in constant time: the token's length and bytes do not leak.
+    return given !== undefined && timingSafeEqual(sha256(given), want);
+  };
+}
+
+export function registerOpsRoutes(
+  app: Api,
+  checks: HealthChecks,
+  metrics: Metrics,
+  opts: { metricsToken?: string | undefined } = {},
+) {
+  const mayScrape = metricsGuard(opts.metricsToken);
   app.get(
     '/health',
     {
@@ -95,9 +116,15 @@ export function registerOpsRoutes(app: Api, checks: HealthChecks, metrics: Metri
     '/metrics',
     {
       config: { public: true },
-      schema: { tags: ['ops'], summary: 'Prometheus metrics', security: [] },
+      schema: {
+        tags: ['ops'],
+        summary:
+          'Prometheus metrics (with METRICS_TOKEN set: `Authorization: Bearer <METRICS_TOKEN>`)',
+        security: [],
+      },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      if (!mayScrape(req.headers.authorization)) throw unauthorized('METRICS_TOKEN required');
       reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();
     },
