@@ -37,6 +37,8 @@ export interface Config {
   allowedOrigins: string[];
   signup: 'open' | 'closed';
   logLevel: LogLevel;
+  /** `auto`: readable lines on a terminal, JSON otherwise; or always one of them. */
+  logFormat: 'auto' | 'json' | 'pretty';
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
   dbPoolSize: number;
@@ -83,6 +85,10 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const logFormat = (get('LOG_FORMAT') ?? 'auto').toLowerCase();
+  if (logFormat !== 'auto' && logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError('LOG_FORMAT', 'must be "auto", "json" or "pretty"');
   }
   const signup = (get('SIGNUP') ?? 'open').toLowerCase();
   if (signup !== 'open' && signup !== 'closed') {
@@ -142,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowedOrigins,
     signup,
     logLevel: logLevel as LogLevel,
+    logFormat,
     accessTokenTtlSec: Math.round(
       parseDuration('ACCESS_TOKEN_TTL', get('ACCESS_TOKEN_TTL') ?? '15m') / 1000,
     ),

@@ -4,12 +4,13 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import { ErrorResponse } from '../protocol/common.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { frameworkErrors, installErrorHandler } from './error-handler.js';
 import { installTextGuard } from './text-guard.js';
+import { OneLinePerRequest, prettyLogStream, resolveLogFormat } from './log-format.js';
 import { createValidators } from './validation.js';
 import { Group, Org } from '../protocol/orgs.js';
 import { User } from '../protocol/users.js';
@@ -45,6 +46,18 @@ export async function createHttpServer(opts: {
   logStream?: DestinationStream;
 }): Promise<FastifyInstance> {
   const { config, metrics } = opts;
+  // A given stream (tests) is not a terminal; stdout is judged by isTTY.
+  const format = resolveLogFormat(
+    config.logFormat,
+    !opts.logStream && process.stdout.isTTY === true,
+  );
+  // Both writers to stdout are synchronous, so log lines and the start banner (written to
+  // stdout directly) come out in the order they happened; pino's default writer is
+  // asynchronous and let a listening line land after the banner.
+  const stream =
+    format === 'pretty'
+      ? await prettyLogStream(opts.logStream ?? 1)
+      : (opts.logStream ?? pino.destination({ dest: 1, sync: true }));
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -57,8 +70,10 @@ export async function createHttpServer(opts: {
           ip: req.ip,
         }),
       },
-      ...(opts.logStream ? { stream: opts.logStream } : {}),
+      stream,
     },
+    // Readable logs get one line per request instead of Fastify's two.
+    ...(format === 'pretty' && { logController: new OneLinePerRequest() }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
