@@ -16,8 +16,10 @@ import { createGroupService } from './modules/groups/groups.service.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
 import { registerOpsRoutes } from './modules/ops/ops.routes.js';
 import { registerOrgRoutes } from './modules/orgs/orgs.routes.js';
+import { createOrgService } from './modules/orgs/orgs.service.js';
 import { registerUserRoutes } from './modules/users/users.routes.js';
 import { registerNotificationRoutes } from './modules/notifications/notifications.routes.js';
+import { createNotificationService } from './modules/notifications/notifications.service.js';
 import { createReminderScheduler } from './modules/tasks/reminder-scheduler.js';
 import { registerTaskRoutes } from './modules/tasks/tasks.routes.js';
 import { createTaskService } from './modules/tasks/tasks.service.js';
@@ -35,10 +37,12 @@ import { accessRevoked } from './ws/workspace-session.js';
 import { createReadService } from './modules/reads/reads.service.js';
 import { registerReadRoutes } from './modules/reads/reads.routes.js';
 import { registerDmRoutes } from './modules/dms/dms.routes.js';
+import { createDmService } from './modules/dms/dms.service.js';
 import type { MemoryBus } from './realtime/broker-memory.js';
 import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
 import { createPresenceTracker } from './realtime/presence-events.js';
 import { registerPresenceRoutes } from './modules/presence/presence.routes.js';
+import { createPresenceService } from './modules/presence/presence.service.js';
 import { groupAddedEvent } from './modules/orgs/orgs.mapper.js';
 import type { Broker } from './realtime/broker.js';
 import {
@@ -95,11 +99,11 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const secrets = await loadSecrets(config.dataDir, config);
 
     const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? false });
-    const http = (await createHttpServer({
+    const http = await createHttpServer({
       config,
       metrics,
       ...(opts.logStream && { logStream: opts.logStream }),
-    })) as unknown as Api;
+    });
     // Closed once, before the database (below), so in-flight requests finish on open pools.
     let httpClosed: Promise<unknown> | undefined;
     const closeHttp = async () => {
@@ -159,6 +163,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
           events.toUser(o, u, accessRevoked('logout', { session_id: session })),
       },
     });
+    const orgs = createOrgService(db);
     const users = createUserService(db, {
       userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
     });
@@ -197,11 +202,10 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       hub,
       groups,
       metrics,
+      history,
       retentionMs: config.messageRetentionMs,
       maxMessageChars: config.maxMessageChars,
     });
-    messages.replayPage = (orgId, groupId, afterSeq, limit) =>
-      history.framesAfter(orgId, groupId, afterSeq, limit);
     const purge = startPurgeJob(db, {
       retentionMs: config.messageRetentionMs,
       onError: (err) => http.log.warn({ err }, 'message purge failed'),
@@ -214,18 +218,22 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       { metricsToken: config.metricsToken },
     );
-    registerAuthRoutes(http, db, auth);
-    registerOrgRoutes(http, db, groups);
+    registerAuthRoutes(http, auth, users);
+    registerOrgRoutes(http, orgs, groups);
     registerUserRoutes(http, users);
-    registerMessageRoutes(http, messages, groups);
-    registerPresenceRoutes(http, backend.presence, groups);
+    registerMessageRoutes(http, messages);
+    const presence = createPresenceService({
+      groups,
+      online: (orgId, groupId) => backend.presence.list(orgId, groupId),
+    });
+    registerPresenceRoutes(http, presence);
     // The workspace socket (`/ws`: every group of a user on one connection), read cursors, DMs.
     const presenceTracker = createPresenceTracker(backend.presence, hub, (err) =>
       http.log.warn({ err }, 'presence update failed'),
     );
     const reads = createReadService({ db, groups, events });
     registerReadRoutes(http, reads);
-    registerDmRoutes(http, db, events);
+    registerDmRoutes(http, createDmService({ db, events }));
     const workspace = createWorkspaceGateway({
       config,
       db,
@@ -236,6 +244,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       hub,
       quota: backend.sockets,
       presence: presenceTracker,
+      onlineUsers: presence,
       metrics,
       log: http.log,
     });
@@ -259,8 +268,8 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     cleanups.push(() => gateway.close());
 
     // Task events and reminders reach the task user's sockets through the realtime sink.
-    registerTaskRoutes(http, createTaskService({ db, events }));
-    registerNotificationRoutes(http, db);
+    registerTaskRoutes(http, createTaskService({ db, events, users }));
+    registerNotificationRoutes(http, createNotificationService(db));
     const reminders = createReminderScheduler({
       db,
       events,

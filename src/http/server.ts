@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pino, type DestinationStream } from 'pino';
+import type { Api } from './deps.js';
 import type { Config } from '../config.js';
 import { ErrorResponse } from '../protocol/common.js';
 import type { Metrics } from '../modules/ops/metrics.js';
@@ -35,8 +36,6 @@ export const LOG_REDACT_PATHS = [
   'access_token',
 ];
 
-export type HttpServer = FastifyInstance;
-
 /** helmet's default policy: a year, subdomains included. */
 const HSTS = 'max-age=31536000; includeSubDomains';
 
@@ -44,7 +43,7 @@ export async function createHttpServer(opts: {
   config: Config;
   metrics: Metrics;
   logStream?: DestinationStream;
-}): Promise<FastifyInstance> {
+}): Promise<Api> {
   const { config, metrics } = opts;
   // A given stream (tests) is not a terminal; stdout is judged by isTTY.
   const format = resolveLogFormat(

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PresenceEvent } from '../protocol/presence.js';
 import { channels } from './channels.js';
 import type { Hub } from './hub.js';
-import type { Presence, PresentUser } from './presence.js';
+import type { Presence } from './presence.js';
 
 /** A user's socket on a group, as the gateway knows it. */
 export interface PresenceSocket {
@@ -22,8 +22,6 @@ export interface PresenceSocket {
 export interface PresenceTracker {
   connected(s: PresenceSocket): void;
   disconnected(s: PresenceSocket): void;
-  /** The users online in a group (any device, any node), sorted by username. */
-  list(orgId: string, groupId: string): Promise<PresentUser[]>;
 }
 
 export function createPresenceTracker(
@@ -58,6 +56,5 @@ export function createPresenceTracker(
         .then((r) => r.last && announce('presence.leave', s))
         .catch(onError);
     },
-    list: (orgId, groupId) => presence.list(orgId, groupId),
   };
 }

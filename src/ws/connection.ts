@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import { isDatabaseUnavailable } from '../db/database.js';
+import type { GroupAccess } from '../modules/groups/groups.service.js';
 import type { Author, MessageService } from '../modules/messages/messages.service.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import type { Frame, Hub, Subscriber } from '../realtime/hub.js';
@@ -13,6 +14,8 @@ export interface ConnectionContext {
   id: string;
   orgId: string;
   groupId: string;
+  /** The group as admitted for this socket's principal (what the message service takes). */
+  access: GroupAccess;
   /** Channels this socket listens on: the group first, then the org and (for a user) the user. */
   groupChannel: string;
   otherChannels: string[];
@@ -118,7 +121,7 @@ export class Connection implements Subscriber {
       return;
     }
     try {
-      const current = (await messages.lastSeq(orgId, groupId)) ?? 0;
+      const current = (await messages.lastSeq(this.ctx.access)) ?? 0;
       // A resume point past the end (another database, a typo) replays from the end.
       this.lastSeq = since === undefined || since > current ? current : since;
       this.markPositioned();
@@ -158,9 +161,8 @@ export class Connection implements Subscriber {
 
   /** Sends stored messages after lastSeq page by page, waiting for each page to drain. */
   private async replay(): Promise<void> {
-    const { orgId, groupId } = this.ctx;
     for (;;) {
-      const page = await this.deps.messages.replayPage(orgId, groupId, this.lastSeq, REPLAY_PAGE);
+      const page = await this.deps.messages.replayPage(this.ctx.access, this.lastSeq, REPLAY_PAGE);
       if (this.closed) return;
       let bytes = 0;
       const full = page.length === REPLAY_PAGE;
@@ -278,10 +280,8 @@ export class Connection implements Subscriber {
     const { orgId, groupId } = this.ctx;
     try {
       const stored = await this.deps.messages.store(
-        orgId,
-        groupId,
-        this.ctx.author,
-        { content, clientMsgId },
+        this.ctx.access,
+        { content, clientMsgId, clientId: this.ctx.author.clientId },
         'ws',
       );
       if (!stored) {

@@ -120,6 +120,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
             id: connId,
             orgId: a.orgId,
             groupId: a.groupId,
+            access: a.access,
             groupChannel: channels.group(a.orgId, a.groupId),
             otherChannels:
               p.kind === 'user'

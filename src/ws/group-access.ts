@@ -44,7 +44,7 @@ export function groupAccessHandler(
         const row = await findUser(deps.db, ctx.orgId, userId);
         if (!row) return conn.closeWith(CLOSE_SESSION_ENDED, 'user deleted');
         try {
-          await deps.groups.joinableGroup(
+          await deps.groups.access(
             { kind: 'user', id: row.id, orgId: row.orgId, role: row.role, username: row.username },
             ctx.orgId,
             ctx.groupId,

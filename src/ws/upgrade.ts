@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from '../db/database.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { bearerToken, type Authenticator } from '../modules/auth/authenticator.js';
 import type { Principal } from '../modules/auth/principal.js';
-import type { GroupService } from '../modules/groups/groups.service.js';
+import type { GroupAccess, GroupService } from '../modules/groups/groups.service.js';
 import { CLIENT_ID_MAX } from '../protocol/messages.js';
 import type { OriginPolicy } from '../http/origins.js';
 
@@ -20,6 +20,7 @@ export interface Authorized {
   principal: Principal & { expiresAt?: number; sessionId?: string };
   orgId: string;
   groupId: string;
+  access: GroupAccess;
   clientId: string | null;
   sinceSeq: number | undefined;
 }
@@ -64,7 +65,7 @@ export async function authorize(
   if (!principal) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
   const orgId = decode(m[1]!);
   const groupId = decode(m[2]!);
-  await deps.groups.joinableGroup(principal, orgId, groupId);
+  const access = await deps.groups.access(principal, orgId, groupId);
 
   const rawSince = url.searchParams.get('since_seq');
   let sinceSeq: number | undefined;
@@ -78,7 +79,7 @@ export async function authorize(
   if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
     throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
   }
-  return { principal, orgId, groupId, clientId, sinceSeq };
+  return { principal, orgId, groupId, access, clientId, sinceSeq };
 }
 
 /** Writes the HTTP refusal and ends the socket. */

@@ -210,11 +210,15 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
       case 'publish':
         return this.publish(f);
       case 'history': {
-        await this.deps.groups.joinableGroup(this.user.principal(), this.user.orgId, f.group_id);
-        const messages = await this.deps.messages.newest(this.user.orgId, f.group_id, {
-          ...(f.limit !== undefined && { limit: f.limit }),
-          ...(f.before_seq !== undefined && { before_seq: f.before_seq }),
-        });
+        const messages = await this.deps.messages.newest(
+          this.user.principal(),
+          this.user.orgId,
+          f.group_id,
+          {
+            ...(f.limit !== undefined && { limit: f.limit }),
+            ...(f.before_seq !== undefined && { before_seq: f.before_seq }),
+          },
+        );
         return this.send({ type: 'history', req: f.req, group_id: f.group_id, messages });
       }
       case 'read': {
@@ -228,8 +232,11 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
         return this.send({ type: 'read', req: f.req, ...cursor, seq: r.last_read_seq });
       }
       case 'presence': {
-        await this.deps.groups.joinableGroup(this.user.principal(), this.user.orgId, f.group_id);
-        const online = (await this.deps.presence?.list(this.user.orgId, f.group_id)) ?? [];
+        const online = await this.deps.onlineUsers.inGroup(
+          this.user.principal(),
+          this.user.orgId,
+          f.group_id,
+        );
         const users = online.map((u) => ({ user_id: u.userId, username: u.username }));
         return this.send({ type: 'presence', req: f.req, group_id: f.group_id, users });
       }
@@ -248,14 +255,15 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
         f.group_id,
       );
     }
-    const group = await this.deps.groups.joinableGroup(this.user.principal(), orgId, f.group_id);
+    const access = await this.deps.groups.access(this.user.principal(), orgId, f.group_id);
+    const { group } = access;
     const { messages } = this.deps;
     this.dropLane(f.group_id, null, '');
-    const last = (await messages.lastSeq(orgId, f.group_id)) ?? 0;
+    const last = (await messages.lastSeq(access)) ?? 0;
     let recovered = true;
     const since = f.since_seq;
     if (since !== undefined && since < last) {
-      const [first] = await messages.replayPage(orgId, f.group_id, since, 1);
+      const [first] = await messages.replayPage(access, since, 1);
       recovered = first !== undefined && first.seq === since + 1;
     }
     if (this.closed) return;
@@ -265,6 +273,7 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
       f.group_id,
       group.kind,
       group.private,
+      access,
       { userId: this.user.id, username: this.user.username, clientId: null },
       since,
       this.deps,
@@ -279,16 +288,16 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
     const { orgId } = this.user;
     const lane = this.lanes.get(f.group_id);
     // A subscription already proved access (and is dropped when access is lost).
-    if (!lane) await this.deps.groups.joinableGroup(this.user.principal(), orgId, f.group_id);
+    const access =
+      lane?.access ?? (await this.deps.groups.access(this.user.principal(), orgId, f.group_id));
     // The id is chosen here so the lane recognises this message in its stream and puts the
     // reply (the event with `req`) in its seq position: never ahead of earlier seqs, never twice.
     const id = randomUUID();
     if (lane) this.pending.set(id, f.req);
     let created = false;
     try {
-      const author = { userId: this.user.id, username: this.user.username, clientId: null };
       const input = { content: f.content, clientMsgId: f.client_msg_id ?? null, id };
-      const stored = await this.deps.messages.store(orgId, f.group_id, author, input, 'ws');
+      const stored = await this.deps.messages.store(access, input, 'ws');
       if (!stored) throw new AppError('not_found', 'group not found');
       created = stored.created;
       const original = stored.message;

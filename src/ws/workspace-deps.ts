@@ -6,6 +6,7 @@ import type { UserPrincipal } from '../modules/auth/principal.js';
 import type { GroupService } from '../modules/groups/groups.service.js';
 import type { MessageService } from '../modules/messages/messages.service.js';
 import type { Metrics } from '../modules/ops/metrics.js';
+import type { PresenceService } from '../modules/presence/presence.service.js';
 import type { ReadService } from '../modules/reads/reads.service.js';
 import { channels } from '../realtime/channels.js';
 import type { Hub } from '../realtime/hub.js';
@@ -20,6 +21,8 @@ export interface WorkspaceDeps {
   reads: ReadService;
   hub: Hub;
   presence?: PresenceTracker;
+  /** Who is online in a group, as the caller may see it (the `presence` frame). */
+  onlineUsers: PresenceService;
   metrics: Metrics;
   log: FastifyBaseLogger;
 }

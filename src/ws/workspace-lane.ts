@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import type { GroupAccess } from '../modules/groups/groups.service.js';
 import type { Author } from '../modules/messages/messages.service.js';
 import { channels } from '../realtime/channels.js';
 import { Connection } from './connection.js';
@@ -66,6 +67,7 @@ export class Lane {
     readonly groupId: string,
     readonly kind: 'group' | 'dm',
     readonly isPrivate: boolean,
+    readonly access: GroupAccess,
     author: Author,
     sinceSeq: number | undefined,
     deps: WorkspaceDeps,
@@ -77,6 +79,7 @@ export class Lane {
         id: this.presenceId,
         orgId,
         groupId,
+        access,
         groupChannel: channels.group(orgId, groupId),
         // Org and user channels are joined once by the workspace socket, not per group.
         otherChannels: [],

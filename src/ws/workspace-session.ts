@@ -120,7 +120,7 @@ export class SessionClock {
     );
     for (const lane of lanes) {
       try {
-        await this.deps.groups.joinableGroup(this.conn.user.principal(), lane.orgId, lane.groupId);
+        await this.deps.groups.access(this.conn.user.principal(), lane.orgId, lane.groupId);
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
         if (this.conn.lanes.get(lane.groupId) === lane)

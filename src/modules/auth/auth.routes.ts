@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { Api } from '../../http/deps.js';
-import { badRequest, notFound } from '../../errors.js';
+import { badRequest } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import {
   LoginBody,
@@ -10,10 +10,9 @@ import {
   SignupResponse,
   TokenResponse,
 } from '../../protocol/auth.js';
-import type { Db } from '../../db/database.js';
 import { toOrg } from '../orgs/orgs.mapper.js';
-import { findUser } from '../users/users.repo.js';
 import { toUser } from '../users/users.mapper.js';
+import type { UserService } from '../users/users.service.js';
 import type { AuthService, Session } from './auth.service.js';
 
 const tokenBody = (s: Session) => ({
@@ -24,7 +23,7 @@ const tokenBody = (s: Session) => ({
   user: toUser(s.user),
 });
 
-export function registerAuthRoutes(app: Api, db: Db, auth: AuthService) {
+export function registerAuthRoutes(app: Api, auth: AuthService, users: UserService) {
   app.post(
     '/api/v1/auth/login',
     {
@@ -92,9 +91,7 @@ export function registerAuthRoutes(app: Api, db: Db, auth: AuthService) {
     async (req) => {
       const p = req.principal;
       if (p.kind === 'operator') return { operator: true as const };
-      const user = await findUser(db, p.orgId, p.id);
-      if (!user) throw notFound('user');
-      return toUser(user);
+      return toUser(await users.visibleUser(p, p.id));
     },
   );
 

@@ -60,24 +60,37 @@ export async function findGroup(
   return row;
 }
 
-export async function isGroupMember(
+/**
+ * A group and whether `userId` is one of its members, in one query (no user: never a member).
+ * Undefined when either id is malformed or names no group of the org.
+ */
+export async function findGroupWithMembership(
   db: Db,
   orgId: string,
   groupId: string,
-  userId: string,
-): Promise<boolean> {
+  userId: string | null,
+): Promise<{ group: GroupRow; member: boolean } | undefined> {
+  if (!isSlug(orgId) || !isSlug(groupId)) return undefined;
+  const member = userId
+    ? exists(
+        db
+          .select({ one: sql`1` })
+          .from(groupMembers)
+          .where(
+            and(
+              eq(groupMembers.orgId, groups.orgId),
+              eq(groupMembers.groupId, groups.id),
+              eq(groupMembers.userId, userId),
+            ),
+          ),
+      )
+    : sql`false`;
   const [row] = await db
-    .select({ one: sql<number>`1` })
-    .from(groupMembers)
-    .where(
-      and(
-        eq(groupMembers.orgId, orgId),
-        eq(groupMembers.groupId, groupId),
-        eq(groupMembers.userId, userId),
-      ),
-    )
+    .select({ group: getTableColumns(groups), member: sql<boolean>`${member}`.mapWith(Boolean) })
+    .from(groups)
+    .where(and(eq(groups.orgId, orgId), eq(groups.id, groupId)))
     .limit(1);
-  return row !== undefined;
+  return row;
 }
 
 /**

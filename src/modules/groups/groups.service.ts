@@ -1,9 +1,12 @@
 import type { Db } from '../../db/database.js';
 import type { GroupRow } from '../../db/schema.js';
-import { badRequest, forbidden, notFound } from '../../errors.js';
-import { assertOrgMember, isOrgAdmin, type Principal } from '../auth/principal.js';
+import { badRequest, notFound } from '../../errors.js';
+import { enforce } from '../auth/policy.js';
+import type { Principal } from '../auth/principal.js';
 import { findOrg } from '../orgs/orgs.repo.js';
+import { canOrg, isOrgAdmin } from '../orgs/orgs.policy.js';
 import { findUser } from '../users/users.repo.js';
+import { canGroup, type GroupResource } from './groups.policy.js';
 import * as repo from './groups.repo.js';
 
 export interface GroupEvents {
@@ -19,34 +22,77 @@ export interface GroupEvents {
  */
 export const RESERVED_GROUP_PREFIX = /^dm-/i;
 
+/**
+ * A group as loaded for one principal who may join it: the proof that services of the group's
+ * content (messages, reads, presence) take instead of bare ids, so none of them can be reached
+ * without the group policy having been applied. Only `GroupService.access` makes one (the
+ * class is not exported; the private field makes the type impossible to imitate).
+ *
+ * It is a snapshot: a socket holding one for a subscription drops it when the user's access
+ * changes (`access.revoked` events), and every request takes a fresh one.
+ */
+class Access {
+  readonly #principal: Principal;
+  readonly resource: GroupResource;
+  constructor(
+    principal: Principal,
+    readonly group: GroupRow,
+    readonly member: boolean,
+  ) {
+    this.#principal = principal;
+    this.resource = { orgId: group.orgId, private: group.private, kind: group.kind, member };
+  }
+
+  /** Who was let in. */
+  get principal(): Principal {
+    return this.#principal;
+  }
+
+  get orgId(): string {
+    return this.group.orgId;
+  }
+
+  get groupId(): string {
+    return this.group.id;
+  }
+}
+export type { Access as GroupAccess };
+
 export function createGroupService(db: Db, events: GroupEvents = {}) {
-  /**
-   * The group, if the caller may join it (a public group: every member of the org; members,
-   * admins and the operator for a private one). Everything else is 404, never 403.
-   */
-  async function joinableGroup(p: Principal, orgId: string, groupId: string): Promise<GroupRow> {
-    assertOrgMember(p, orgId);
-    const group = await repo.findGroup(db, orgId, groupId);
-    if (!group) throw notFound('group');
-    if (group.private && p.kind === 'user' && !(group.kind === 'group' && p.role === 'admin')) {
-      if (!(await repo.isGroupMember(db, orgId, groupId, p.id))) throw notFound('group');
-    }
-    return group;
+  /** The group with the caller's membership, if the caller may join it; 404 otherwise. */
+  async function access(p: Principal, orgId: string, groupId: string): Promise<Access> {
+    enforce(canOrg(p, 'view', { id: orgId }));
+    const found = await repo.findGroupWithMembership(
+      db,
+      orgId,
+      groupId,
+      p.kind === 'user' ? p.id : null,
+    );
+    if (!found) throw notFound('group');
+    const a = new Access(p, found.group, found.member);
+    enforce(canGroup(p, 'join', a.resource));
+    return a;
+  }
+
+  /** The org a caller names exists (a user's own org always does; the operator may name any). */
+  async function existingOrg(p: Principal, orgId: string): Promise<void> {
+    enforce(canOrg(p, 'view', { id: orgId }));
+    if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
   }
 
   return {
-    joinableGroup,
+    access,
 
     async create(
       p: Principal,
       orgId: string,
       input: { id: string; name: string; private?: boolean },
     ): Promise<GroupRow> {
-      assertOrgMember(p, orgId);
+      enforce(canOrg(p, 'view', { id: orgId }));
       if (RESERVED_GROUP_PREFIX.test(input.id)) {
         throw badRequest('body.id must not start with "dm-": that prefix is for direct messages');
       }
-      if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
+      await existingOrg(p, orgId);
       const group = await repo.insertGroup(db, orgId, {
         id: input.id,
         name: input.name,
@@ -58,15 +104,15 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
       return group;
     },
 
+    /** The groups the caller may join (the policy's `join`, as one query over the org). */
     async list(p: Principal, orgId: string) {
-      assertOrgMember(p, orgId);
-      if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
-      const seeAll = isOrgAdmin(p, orgId);
+      await existingOrg(p, orgId);
+      const user = p.kind === 'user' ? p.id : undefined;
       return repo.listJoinableGroups(
         db,
         orgId,
-        seeAll || p.kind !== 'user' ? { seeAll: true } : { seeAll: false, userId: p.id },
-        p.kind === 'user' ? p.id : undefined,
+        user && !isOrgAdmin(p, orgId) ? { seeAll: false, userId: user } : { seeAll: true },
+        user,
       );
     },
 
@@ -77,17 +123,11 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
       userId: string,
       present: boolean,
     ): Promise<void> {
-      const group = await joinableGroup(p, orgId, groupId);
-      if (group.kind === 'dm')
-        throw forbidden('the members of a direct conversation cannot change');
+      const a = await access(p, orgId, groupId);
       // Ids first, permission second: another org's user is 404 whoever asks.
       if (!(await findUser(db, orgId, userId))) throw notFound('user');
-      if (!isOrgAdmin(p, orgId)) {
-        const caller = p.kind === 'user' ? p.id : '';
-        if (!group.private || !(await repo.isGroupMember(db, orgId, groupId, caller))) {
-          throw forbidden('only an admin or a member of this private group may change its members');
-        }
-      }
+      enforce(canGroup(p, 'manageMembers', a.resource));
+      const { group } = a;
       if (present) {
         if ((await repo.addGroupMember(db, orgId, groupId, userId)) && group.private)
           events.groupAdded?.(group, { userId });
@@ -95,8 +135,6 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
         if (group.private) events.memberRemoved?.(orgId, groupId, userId);
       }
     },
-
-    members: (orgId: string, groupId: string) => repo.listGroupMemberIds(db, orgId, groupId),
   };
 }
 

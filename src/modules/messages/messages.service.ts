@@ -4,10 +4,12 @@ import { AppError, badRequest } from '../../errors.js';
 import type { Broadcast, Message } from '../../protocol/messages.js';
 import { channels } from '../../realtime/channels.js';
 import { makeFrame, type Frame, type GapSource, type Hub } from '../../realtime/hub.js';
-import { assertOrgAdmin, assertOrgMember, authorOf, type Principal } from '../auth/principal.js';
-import type { GroupService } from '../groups/groups.service.js';
+import { enforce } from '../auth/policy.js';
+import { authorOf, type Principal } from '../auth/principal.js';
+import type { GroupAccess, GroupService } from '../groups/groups.service.js';
 import type { Metrics } from '../ops/metrics.js';
 import { toBroadcast, toMessage } from './messages.mapper.js';
+import { canAnnouncements, canGroupMessages } from './messages.policy.js';
 import * as repo from './messages.repo.js';
 import { MessageWriter } from './messages.writer.js';
 
@@ -16,11 +18,13 @@ export interface MessageServiceDeps {
   hub: Hub;
   groups: GroupService;
   metrics: Metrics;
+  /** Where a resume's replay reads: the recent-history cache when it holds the range. */
+  history: GapSource;
   retentionMs: number;
   maxMessageChars: number;
-  onError?(err: unknown, what: string): void;
 }
 
+/** Who a stored message is by: the principal's identity plus the connection's label. */
 export interface Author {
   userId: string | null;
   username: string;
@@ -60,7 +64,7 @@ export function messageGapSource(db: Db, retentionMs: number): GapSource {
 }
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, hub, groups, metrics } = deps;
+  const { db, hub, groups, metrics, history } = deps;
   const notBefore = () => new Date(Date.now() - deps.retentionMs);
   const writer = new MessageWriter(db);
 
@@ -78,27 +82,44 @@ export function createMessageService(deps: MessageServiceDeps) {
     return null;
   }
 
+  /** The group, if the caller may read its messages; 404 otherwise. */
+  async function readable(p: Principal, orgId: string, groupId: string): Promise<GroupAccess> {
+    const access = await groups.access(p, orgId, groupId);
+    enforce(canGroupMessages(p, 'read', access.resource));
+    return access;
+  }
+
   /**
    * Stores, then publishes: the message reaches sockets only once it is committed. A repeated
-   * client_msg_id publishes nothing and returns the original. Access is the caller's job.
-   * Messages to one group that arrive while its last write is in flight are stored together
-   * (group commit, see MessageWriter); each is still answered on its own.
+   * client_msg_id publishes nothing and returns the original. The author is the principal the
+   * group access was granted to, who must be allowed to post there. Messages to one group
+   * that arrive while its last write is in flight are stored together (group commit, see
+   * MessageWriter); each is still answered on its own. Undefined when the group is gone.
    */
   async function store(
-    orgId: string,
-    groupId: string,
-    author: Author,
-    // `id` is optional: a caller that must recognise its own message among the live ones
-    // (the workspace socket's publish reply) chooses it up front.
-    input: { content: string; clientMsgId: string | null; id?: string },
+    access: GroupAccess,
+    input: {
+      content: string;
+      clientMsgId: string | null;
+      /** The label of the sender's connection (`clientId`), if any. */
+      clientId?: string | null;
+      // A caller that must recognise its own message among the live ones (the workspace
+      // socket's publish reply) chooses the id up front.
+      id?: string;
+    },
     source: 'ws' | 'http',
   ): Promise<Stored | undefined> {
+    enforce(canGroupMessages(access.principal, 'post', access.resource));
+    const bad = checkContent(input.content);
+    if (bad) throw bad;
+    const { orgId, groupId } = access;
+    const author = authorOf(access.principal);
     const started = performance.now();
     const result = await writer.write(orgId, groupId, {
       id: input.id ?? randomUUID(),
       userId: author.userId,
       username: author.username,
-      clientId: author.clientId,
+      clientId: input.clientId ?? null,
       clientMsgId: input.clientMsgId,
       content: input.content,
       createdAt: new Date(),
@@ -114,13 +135,9 @@ export function createMessageService(deps: MessageServiceDeps) {
     return { message, text, created: result.created };
   }
 
-  const gapSource = messageGapSource(db, deps.retentionMs);
-
   return {
     checkContent,
     store,
-    gapSource,
-    notBefore,
 
     /** Group broadcast over HTTP: stored and delivered exactly like a socket message. */
     async postToGroup(
@@ -129,14 +146,13 @@ export function createMessageService(deps: MessageServiceDeps) {
       groupId: string,
       body: { content: string; client_id?: string; client_msg_id?: string },
     ): Promise<Stored> {
-      await groups.joinableGroup(p, orgId, groupId);
-      const bad = checkContent(body.content);
-      if (bad) throw bad;
       const stored = await store(
-        orgId,
-        groupId,
-        { ...authorOf(p), clientId: body.client_id ?? null },
-        { content: body.content, clientMsgId: body.client_msg_id ?? null },
+        await groups.access(p, orgId, groupId),
+        {
+          content: body.content,
+          clientMsgId: body.client_msg_id ?? null,
+          clientId: body.client_id ?? null,
+        },
         'http',
       );
       if (!stored) throw new AppError('not_found', 'group not found');
@@ -145,7 +161,7 @@ export function createMessageService(deps: MessageServiceDeps) {
 
     /** Org announcement: stored, then sent to every socket of the org on every node. */
     async postToOrg(p: Principal, orgId: string, content: string): Promise<Broadcast> {
-      assertOrgAdmin(p, orgId);
+      enforce(canAnnouncements(p, 'announce', { id: orgId }));
       const bad = checkContent(content);
       if (bad) throw bad;
       let row: repo.BroadcastRow;
@@ -170,7 +186,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     },
 
     async listBroadcasts(p: Principal, orgId: string, limit?: number): Promise<Broadcast[]> {
-      assertOrgMember(p, orgId);
+      enforce(canAnnouncements(p, 'read', { id: orgId }));
       const rows = await repo.listBroadcasts(db, orgId, {
         notBefore: notBefore(),
         limit: clampLimit(limit),
@@ -178,7 +194,13 @@ export function createMessageService(deps: MessageServiceDeps) {
       return rows.map(toBroadcast);
     },
 
-    async newest(orgId: string, groupId: string, q: { limit?: number; before_seq?: number }) {
+    async newest(
+      p: Principal,
+      orgId: string,
+      groupId: string,
+      q: { limit?: number; before_seq?: number },
+    ) {
+      await readable(p, orgId, groupId);
       const rows = await repo.listNewest(db, orgId, groupId, {
         notBefore: notBefore(),
         limit: clampLimit(q.limit),
@@ -188,10 +210,12 @@ export function createMessageService(deps: MessageServiceDeps) {
     },
 
     async after(
+      p: Principal,
       orgId: string,
       groupId: string,
       q: { after?: number; after_seq?: number; limit?: number },
     ) {
+      await readable(p, orgId, groupId);
       if (q.after === undefined && q.after_seq === undefined) {
         throw badRequest('query.after or query.after_seq is required');
       }
@@ -205,10 +229,12 @@ export function createMessageService(deps: MessageServiceDeps) {
     },
 
     async between(
+      p: Principal,
       orgId: string,
       groupId: string,
       q: { start: number; end: number; limit?: number },
     ) {
+      await readable(p, orgId, groupId);
       if (q.end < q.start) throw badRequest('query.end must not be before query.start');
       const rows = await repo.listAscending(db, orgId, groupId, {
         notBefore: notBefore(),
@@ -220,13 +246,22 @@ export function createMessageService(deps: MessageServiceDeps) {
       return rows.map(toMessage);
     },
 
-    count: (orgId: string, groupId: string) => repo.countMessages(db, orgId, groupId, notBefore()),
+    async count(p: Principal, orgId: string, groupId: string): Promise<number> {
+      await readable(p, orgId, groupId);
+      return repo.countMessages(db, orgId, groupId, notBefore());
+    },
 
     /** Pages of the replay a resuming socket gets: seq > afterSeq, oldest first. */
-    replayPage: (orgId: string, groupId: string, afterSeq: number, limit: number) =>
-      gapSource.framesAfter(orgId, groupId, afterSeq, limit),
+    replayPage(access: GroupAccess, afterSeq: number, limit: number): Promise<Frame[]> {
+      enforce(canGroupMessages(access.principal, 'read', access.resource));
+      return history.framesAfter(access.orgId, access.groupId, afterSeq, limit);
+    },
 
-    lastSeq: (orgId: string, groupId: string) => repo.lastSeqOf(db, orgId, groupId),
+    /** The group's newest seq (undefined when the group is gone). */
+    lastSeq(access: GroupAccess): Promise<number | undefined> {
+      enforce(canGroupMessages(access.principal, 'read', access.resource));
+      return repo.lastSeqOf(db, access.orgId, access.groupId);
+    },
   };
 }
 

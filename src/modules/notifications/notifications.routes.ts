@@ -1,6 +1,4 @@
 import type { Api } from '../../http/deps.js';
-import type { Db } from '../../db/database.js';
-import { notFound } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import {
   Notification,
@@ -8,27 +6,9 @@ import {
   NotificationParams,
   NotificationsQuery,
 } from '../../protocol/tasks.js';
-import { iso, isoOrNull } from '../../shared/time.js';
-import { listNotifications, markRead, type NotificationRow } from './notifications.repo.js';
+import type { NotificationService } from './notifications.service.js';
 
-const toNotification = (n: NotificationRow): Notification => {
-  const payload = n.payload as Record<string, unknown>;
-  const task = payload['task'] as { id?: unknown } | undefined;
-  return {
-    id: n.id,
-    type: n.type,
-    task_id: typeof task?.id === 'string' ? task.id : null,
-    payload,
-    created_at: iso(n.createdAt),
-    read_at: isoOrNull(n.readAt),
-  };
-};
-
-/**
- * The caller's own notifications (stored reminders), so none is lost while no socket was
- * open. The operator is not a user and has none.
- */
-export function registerNotificationRoutes(app: Api, db: Db) {
+export function registerNotificationRoutes(app: Api, notifications: NotificationService) {
   app.get(
     '/api/v1/notifications',
     {
@@ -39,15 +19,12 @@ export function registerNotificationRoutes(app: Api, db: Db) {
         response: { 200: NotificationList, ...errors(400) },
       },
     },
-    async (req) => {
-      const p = req.principal;
-      if (p.kind === 'operator') return { notifications: [] };
-      const rows = await listNotifications(db, p.orgId, p.id, {
+    async (req) => ({
+      notifications: await notifications.list(req.principal, {
         unread: req.query.unread === true,
         limit: req.query.limit,
-      });
-      return { notifications: rows.map(toNotification) };
-    },
+      }),
+    }),
   );
 
   app.post(
@@ -60,11 +37,6 @@ export function registerNotificationRoutes(app: Api, db: Db) {
         response: { 200: Notification, ...errors(404) },
       },
     },
-    async (req) => {
-      const p = req.principal;
-      const row = p.kind === 'user' ? await markRead(db, p.orgId, p.id, req.params.id) : undefined;
-      if (!row) throw notFound('notification');
-      return toNotification(row);
-    },
+    async (req) => notifications.markRead(req.principal, req.params.id),
   );
 }

@@ -1,15 +1,12 @@
 import { Type } from 'typebox';
 import type { Api } from '../../http/deps.js';
-import type { Db } from '../../db/database.js';
-import { forbidden, notFound } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import { CreateGroupBody, CreateOrgBody, MemberParams, OrgParams } from '../../protocol/orgs.js';
-import { assertOrgMember } from '../auth/principal.js';
 import type { GroupService } from '../groups/groups.service.js';
 import { toGroup, toOrg } from './orgs.mapper.js';
-import { findOrg, insertOrg, listOrgs } from './orgs.repo.js';
+import type { OrgService } from './orgs.service.js';
 
-export function registerOrgRoutes(app: Api, db: Db, groups: GroupService) {
+export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupService) {
   app.post(
     '/api/v1/orgs',
     {
@@ -20,10 +17,7 @@ export function registerOrgRoutes(app: Api, db: Db, groups: GroupService) {
         response: { 201: Type.Ref('Org'), ...errors(400, 403, 409) },
       },
     },
-    async (req, reply) => {
-      if (req.principal.kind !== 'operator') throw forbidden('only the operator may create orgs');
-      return reply.status(201).send(toOrg(await insertOrg(db, req.body)));
-    },
+    async (req, reply) => reply.status(201).send(toOrg(await orgs.create(req.principal, req.body))),
   );
 
   app.get(
@@ -35,12 +29,7 @@ export function registerOrgRoutes(app: Api, db: Db, groups: GroupService) {
         response: { 200: Type.Array(Type.Ref('Org')), ...errors() },
       },
     },
-    async (req) => {
-      const p = req.principal;
-      if (p.kind === 'operator') return (await listOrgs(db)).map(toOrg);
-      const org = await findOrg(db, p.orgId);
-      return org ? [toOrg(org)] : [];
-    },
+    async (req) => (await orgs.list(req.principal)).map(toOrg),
   );
 
   app.get(
@@ -53,12 +42,7 @@ export function registerOrgRoutes(app: Api, db: Db, groups: GroupService) {
         response: { 200: Type.Ref('Org'), ...errors(404) },
       },
     },
-    async (req) => {
-      assertOrgMember(req.principal, req.params.orgId);
-      const org = await findOrg(db, req.params.orgId);
-      if (!org) throw notFound('org');
-      return toOrg(org);
-    },
+    async (req) => toOrg(await orgs.get(req.principal, req.params.orgId)),
   );
 
   app.post(

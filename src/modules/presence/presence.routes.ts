@@ -2,10 +2,9 @@ import type { Api } from '../../http/deps.js';
 import { errors } from '../../protocol/common.js';
 import { GroupParams } from '../../protocol/orgs.js';
 import { PresenceList, PresentUser } from '../../protocol/presence.js';
-import type { Presence } from '../../realtime/presence.js';
-import type { GroupService } from '../groups/groups.service.js';
+import type { PresenceService } from './presence.service.js';
 
-export function registerPresenceRoutes(app: Api, presence: Presence, groups: GroupService) {
+export function registerPresenceRoutes(app: Api, presence: PresenceService) {
   app.addSchema(PresentUser);
   app.get(
     '/api/v1/orgs/:orgId/groups/:groupId/presence',
@@ -19,9 +18,7 @@ export function registerPresenceRoutes(app: Api, presence: Presence, groups: Gro
     },
     async (req) => {
       const { orgId, groupId } = req.params;
-      // The group check validates both ids before they name a Redis key.
-      await groups.joinableGroup(req.principal, orgId, groupId);
-      const users = await presence.list(orgId, groupId);
+      const users = await presence.inGroup(req.principal, orgId, groupId);
       return users.map((u) => ({ user_id: u.userId, username: u.username }));
     },
   );

@@ -30,7 +30,7 @@ export function createReadService(deps: { db: Db; groups: GroupService; events: 
       seq: number,
       eventIdIfMoved: string = randomUUID(),
     ): Promise<ReadResult> {
-      await deps.groups.joinableGroup(p, orgId, groupId);
+      await deps.groups.access(p, orgId, groupId);
       // The operator reads nothing of its own: it has no cursor.
       if (p.kind !== 'user') throw notFound('group');
       const r = await moveCursor(deps.db, orgId, groupId, p.id, seq);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.js';
-import { badRequest, forbidden, notFound, versionConflict } from '../../errors.js';
+import { badRequest, notFound, versionConflict } from '../../errors.js';
 import {
   TASK_PRIORITIES,
   TASK_STATUSES,
@@ -12,12 +12,16 @@ import {
 } from '../../protocol/tasks.js';
 import type { EventSink } from '../../realtime/events.js';
 import { isUuid } from '../../shared/ids.js';
-import { authorOf, assertOrgMember, isOrgAdmin, type Principal } from '../auth/principal.js';
+import { enforce } from '../auth/policy.js';
+import { authorOf, type Principal } from '../auth/principal.js';
 import { findOrg } from '../orgs/orgs.repo.js';
-import { findUser, findUserAnyOrg } from '../users/users.repo.js';
+import { canOrg } from '../orgs/orgs.policy.js';
+import { findUser } from '../users/users.repo.js';
+import type { UserService } from '../users/users.service.js';
 import { PRIORITY_RANK, toTask, type StoredTask } from './tasks.mapper.js';
 import { instant, normaliseReminders, parseList } from './tasks.input.js';
 import { listOrgTasks, type ListResult } from './tasks.query.js';
+import { canTask } from './tasks.policy.js';
 import * as repo from './tasks.repo.js';
 
 /** The per-user listings of the seed are bounded; the org listing pages with a cursor. */
@@ -27,6 +31,8 @@ const ACTIVITY_LIMIT = 1000;
 export interface TaskServiceDeps {
   db: Db;
   events: EventSink;
+  /** Whose tasks a caller may name: the users they may see. */
+  users: Pick<UserService, 'visibleUser'>;
 }
 
 type TaskEventType = 'task.created' | 'task.updated' | 'task.deleted';
@@ -58,7 +64,7 @@ function diff(before: StoredTask | null, after: StoredTask | null) {
   return changes;
 }
 
-export function createTaskService({ db, events }: TaskServiceDeps) {
+export function createTaskService({ db, events, users }: TaskServiceDeps) {
   /**
    * Live events go out after the commit; the stored row is the truth, sockets are best-effort.
    * Every member of the org may read every task of it, so every member's boards follow every
@@ -78,17 +84,11 @@ export function createTaskService({ db, events }: TaskServiceDeps) {
   async function visibleTask(p: Principal, id: string): Promise<StoredTask> {
     const task = await repo.findTask(db, await taskOrg(p, id), id);
     if (!task) throw notFound('task');
+    enforce(canTask(p, 'view', task));
     return task;
   }
 
-  async function visibleUser(p: Principal, userId: string) {
-    const user =
-      p.kind === 'operator'
-        ? await findUserAnyOrg(db, userId)
-        : await findUser(db, p.orgId, userId);
-    if (!user) throw notFound('user');
-    return user;
-  }
+  const visibleUser = (p: Principal, userId: string) => users.visibleUser(p, userId);
 
   /**
    * A user id given in a query or body: malformed is a 400, another org's is a 404. Inside a
@@ -163,6 +163,7 @@ export function createTaskService({ db, events }: TaskServiceDeps) {
       const outcome = await db.transaction(async (tx) => {
         const cur = await repo.lockTask(tx, orgId, id);
         if (!cur) throw notFound('task');
+        enforce(canTask(p, 'update', cur));
         if (ifMatch !== undefined && ifMatch !== cur.version) throw versionConflict(cur.version);
         const patch: repo.TaskPatch = {};
         if (body.title !== undefined) patch.title = body.title;
@@ -208,11 +209,7 @@ export function createTaskService({ db, events }: TaskServiceDeps) {
       const deleted = await db.transaction(async (tx) => {
         const cur = await repo.lockTask(tx, orgId, id);
         if (!cur) throw notFound('task');
-        const mayDelete =
-          isOrgAdmin(p, orgId) ||
-          (p.kind === 'user' && (cur.userId === p.id || cur.createdBy === p.id));
-        if (!mayDelete)
-          throw forbidden('only the task’s user, its creator or an admin may delete it');
+        enforce(canTask(p, 'delete', cur));
         if (ifMatch !== undefined && ifMatch !== cur.version) throw versionConflict(cur.version);
         if (!(await repo.deleteTaskIfVersion(tx, orgId, id, cur.version)))
           throw versionConflict(cur.version + 1);
@@ -229,7 +226,7 @@ export function createTaskService({ db, events }: TaskServiceDeps) {
     },
 
     async listOrg(p: Principal, orgId: string, q: OrgTasksQuery): Promise<ListResult> {
-      assertOrgMember(p, orgId);
+      enforce(canOrg(p, 'view', { id: orgId }));
       if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
       return listOrgTasks(
         db,

@@ -1,9 +1,12 @@
 import type { Db } from '../../db/database.js';
 import type { UserRow } from '../../db/schema.js';
-import { conflict, forbidden, notFound } from '../../errors.js';
-import { assertOrgAdmin, assertOrgMember, isOrgAdmin, type Principal } from '../auth/principal.js';
+import { conflict, notFound } from '../../errors.js';
+import { enforce } from '../auth/policy.js';
+import type { Principal } from '../auth/principal.js';
 import { hashPassword } from '../auth/passwords.js';
 import { findOrg } from '../orgs/orgs.repo.js';
+import { canOrg } from '../orgs/orgs.policy.js';
+import { canUser } from './users.policy.js';
 import * as repo from './users.repo.js';
 
 export interface UserEvents {
@@ -19,6 +22,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
         ? await repo.findUserAnyOrg(db, id)
         : await repo.findUser(db, p.orgId, id);
     if (!user) throw notFound('user');
+    enforce(canUser(p, 'view', user));
     return user;
   }
 
@@ -36,7 +40,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
         role?: 'admin' | 'member';
       },
     ): Promise<UserRow> {
-      assertOrgAdmin(p, input.orgId);
+      enforce(canOrg(p, 'administer', { id: input.orgId }));
       if (!(await findOrg(db, input.orgId))) throw notFound('org');
       return repo.insertUser(db, input.orgId, {
         username: input.username,
@@ -53,10 +57,8 @@ export function createUserService(db: Db, events: UserEvents = {}) {
       patch: { fullName?: string; email?: string; password?: string; role?: 'admin' | 'member' },
     ): Promise<UserRow> {
       const user = await visibleUser(p, id);
-      const admin = isOrgAdmin(p, user.orgId);
-      if (!admin && !(p.kind === 'user' && p.id === user.id))
-        throw forbidden('only the user or an admin may change a user');
-      if (patch.role !== undefined && !admin) throw forbidden('only an admin may change a role');
+      enforce(canUser(p, 'update', user));
+      if (patch.role !== undefined) enforce(canUser(p, 'changeRole', user));
       if (
         patch.role === 'member' &&
         user.role === 'admin' &&
@@ -78,7 +80,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
 
     async remove(p: Principal, id: string): Promise<void> {
       const user = await visibleUser(p, id);
-      assertOrgAdmin(p, user.orgId);
+      enforce(canUser(p, 'delete', user));
       if (user.role === 'admin' && (await repo.countOtherAdmins(db, user.orgId, user.id)) === 0) {
         throw conflict('an org must keep at least one admin');
       }
@@ -92,7 +94,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
       orgIdInQuery?: string,
     ): Promise<UserRow> {
       // The operator names the org; a user may repeat their own, and another org is 404.
-      if (p.kind === 'user' && orgIdInQuery !== undefined) assertOrgMember(p, orgIdInQuery);
+      if (orgIdInQuery !== undefined) enforce(canOrg(p, 'view', { id: orgIdInQuery }));
       const orgId = p.kind === 'operator' ? orgIdInQuery : p.orgId;
       if (!orgId) throw notFound('user');
       const user = await repo.findUserByLogin(db, orgId, { username });
@@ -101,7 +103,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
     },
 
     async listOrgUsers(p: Principal, orgId: string): Promise<UserRow[]> {
-      assertOrgMember(p, orgId);
+      enforce(canOrg(p, 'view', { id: orgId }));
       if (p.kind === 'operator' && !(await findOrg(db, orgId))) throw notFound('org');
       return repo.listUsers(db, orgId);
     },
