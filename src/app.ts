@@ -51,6 +51,7 @@ import {
   warnOfNodeLocalSecrets,
   type Secrets,
 } from './shared/data-dir.js';
+import { makePrivate } from './shared/private-dir.js';
 
 const LISTEN_BACKLOG = 4096;
 
@@ -104,6 +105,16 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       ...(opts.logStream && { logStream: opts.logStream }),
     });
+    // DATA_DIR holds the secrets and, embedded, the database (password hashes, messages).
+    const keepDataDirPrivate = async () => {
+      const failed = await makePrivate(config.dataDir);
+      if (failed.length > 0)
+        http.log.warn(
+          { err: failed[0]!.message, count: failed.length },
+          'DATA_DIR: could not make every entry 0700/0600 (is it owned by this user?)',
+        );
+    };
+    await keepDataDirPrivate();
     // Closed once, before the database (below), so in-flight requests finish on open pools.
     let httpClosed: Promise<unknown> | undefined;
     const closeHttp = async () => {
@@ -134,11 +145,15 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
           onQuery: () => metrics.dbQueries.inc(),
         })
       : await openPglite(path.join(config.dataDir, 'pg'), () => metrics.dbQueries.inc());
+    // PGlite's own files come with modes of its choosing: narrowed once it is open, and again
+    // once it has written its last ones at close.
+    if (database.driver === 'pglite') await keepDataDirPrivate();
     cleanups.push(async () => {
       // Cleanups run in reverse: the sockets are closed by now; stop accepting requests and
       // let those in flight finish while the database (and Redis, closed next) still answer.
       await closeHttp().catch(() => {});
       await database.close();
+      if (database.driver === 'pglite') await keepDataDirPrivate();
     });
     const db = database.db;
 

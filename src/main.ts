@@ -5,6 +5,9 @@ import { describeStartupError } from './startup-error.js';
 const SHUTDOWN_DEADLINE_MS = 30_000;
 
 async function main() {
+  // Whatever the server creates (DATA_DIR, its lock, attachment files) is this user's alone,
+  // whatever umask it was started with; see shared/private-dir.ts for PGlite's own files.
+  process.umask(0o077);
   let config;
   try {
     config = loadConfig();

@@ -8,7 +8,7 @@ import lockfile from 'proper-lockfile';
  * an exclusive lock on DATA_DIR for the life of the process.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   try {
     return await lockfile.lock(dataDir, {
       lockfilePath: path.join(dataDir, 'orghub.lock'),
@@ -64,7 +64,7 @@ export async function loadSecrets(
     generated.jwtSecret = true;
   }
   if (generated.adminToken || generated.jwtSecret) {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(stored, null, 2), { mode: 0o600 });
     await rename(tmp, file);
