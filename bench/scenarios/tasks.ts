@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Ctx } from '../lib/context.js';
+import { createBenchDatabase, dropBenchDatabase } from '../lib/postgres.js';
 
 const TASK_BENCH = path.resolve('bench/tasks.ts');
 
@@ -39,20 +40,36 @@ export async function runTasks(ctx: Ctx): Promise<void> {
     ctx.log('tasks: bench/tasks.ts exports no runTaskBench');
     return;
   }
+  const run = mod.runTaskBench as (o: object) => Promise<unknown>;
   // It boots its own in-process node (seeding 100,000 rows through REST would take minutes),
-  // so it runs unpinned inside this process.
-  const rows: unknown = await mod.runTaskBench({
-    quick: ctx.quick,
-    log: (m: string) => ctx.log(`  ${m}`),
-  });
-  if (isRows(rows)) {
+  // so it runs unpinned inside this process: PGlite at 100,000 tasks, then PostgreSQL at
+  // 1,000,000 (quick: 10,000 and 100,000).
+  const add = (scenario: string, rows: unknown) => {
+    if (!isRows(rows)) return;
     for (const r of rows) {
       ctx.add({
-        scenario: 'tasks',
+        scenario,
         measure: r.measure,
         values: { OrgHub: r.value },
         ...(r.note && { note: r.note }),
       });
     }
+  };
+  const log = (m: string) => ctx.log(`  ${m}`);
+  add('tasks (PGlite)', await run({ quick: ctx.quick, log }));
+  const db = await createBenchDatabase();
+  if ('reason' in db) {
+    ctx.log(`tasks: PostgreSQL skipped: ${db.reason}`);
+    ctx.add({ scenario: 'tasks (PostgreSQL)', measure: 'skipped', values: {}, note: db.reason });
+    return;
+  }
+  const size = ctx.quick ? 100_000 : 1_000_000;
+  try {
+    add(
+      `tasks (PostgreSQL, ${size.toLocaleString('en-US')})`,
+      await run({ quick: ctx.quick, log, size, databaseUrl: db.url }),
+    );
+  } finally {
+    await dropBenchDatabase(db.url);
   }
 }

@@ -1,3 +1,4 @@
+import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -5,6 +6,11 @@ import {
   orgTasksQuery,
   type TaskFilters,
 } from '../../src/modules/tasks/tasks.query.js';
+import {
+  listByRelevance,
+  tierQuery,
+  type Position,
+} from '../../src/modules/tasks/tasks.relevance.js';
 import type { TaskSort } from '../../src/protocol/tasks.js';
 import { createOrg, createUser, startApp, type TestApp } from '../helpers/app.js';
 
@@ -54,17 +60,24 @@ describe.runIf(process.env['DATABASE_URL'])('org task list at 100,000 tasks', ()
     await t?.close();
   });
 
-  async function plan(f: TaskFilters, sort?: TaskSort, cursor?: string): Promise<string> {
-    const { sql, params } = orgTasksQuery(
-      t.app.database.db,
-      orgId,
-      f,
-      sort,
-      50,
-      cursor,
-    ).query.toSQL();
-    const res = await pool.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params as unknown[]);
+  const dialect = new PgDialect();
+  const explain = async (query: { sql: string; params: unknown[] }) => {
+    const res = await pool.query<{ 'QUERY PLAN': string }>(`explain ${query.sql}`, query.params);
     return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+  };
+  const start: Position = { p: 0, t: null, k: null, i: null };
+  const tierPlan = (f: TaskFilters, pos: Position) =>
+    explain(dialect.sqlToQuery(tierQuery(orgId, f, f.q!, pos, 51)));
+
+  /** The plan of a listing's page: a search without a sort is one relevance tier. */
+  async function plan(f: TaskFilters, sort?: TaskSort, cursor?: string): Promise<string> {
+    if (f.q && sort === undefined) {
+      const pos = cursor
+        ? (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Position)
+        : start;
+      return tierPlan(f, pos);
+    }
+    return explain(orgTasksQuery(t.app.database.db, orgId, f, sort, 50, cursor).query.toSQL());
   }
 
   const hour = 3_600_000;
@@ -117,7 +130,8 @@ describe.runIf(process.env['DATABASE_URL'])('org task list at 100,000 tasks', ()
 
   it('search plans use the GIN indexes', async () => {
     expect(await plan({ q: 'w123' })).toMatch(/tasks_search_idx/);
-    expect(await plan({ q: 'kubernetse' })).toMatch(/tasks_title_trgm_idx/);
+    expect(await plan({ q: 'kubernetse' }, 'created_at')).toMatch(/tasks_title_trgm_idx/);
+    expect(await tierPlan({ q: 'kubernetse' }, { ...start, p: 1 })).toMatch(/tasks_title_trgm_idx/);
     const page = await listOrgTasks(
       t.app.database.db,
       orgId,
@@ -127,5 +141,26 @@ describe.runIf(process.env['DATABASE_URL'])('org task list at 100,000 tasks', ()
       undefined,
     );
     expect(page.tasks).toHaveLength(100);
+  });
+
+  it('a search by relevance ranks one bounded tier, whatever the word', async () => {
+    // A common word (a sixth of all tasks) walks the newest matches along the created_at
+    // index and stops after one tier; a rare one is read from the GIN index.
+    const common = await plan({ q: 'deploy' });
+    expect(common).toMatch(/tasks_org_created_idx/);
+    expect(common).not.toMatch(/Seq Scan on tasks/);
+    expect(await tierPlan({ q: 'kubernetse' }, { ...start, p: 1 })).toMatch(/tasks_title_trgm_idx/);
+    // Later tiers too.
+    let cursor: string | undefined;
+    for (let page = 0; page < 12; page++) {
+      const res = await listByRelevance(t.app.database.db, orgId, {}, 'deploy', 50, cursor);
+      expect(res.tasks).toHaveLength(50);
+      cursor = res.nextCursor ?? undefined;
+    }
+    const later = JSON.parse(Buffer.from(cursor!, 'base64url').toString()) as Position;
+    expect(later.t?.[2]).toBe('lt');
+    const next = await plan({ q: 'deploy' }, undefined, cursor);
+    expect(next).toMatch(/tasks_org_created_idx/);
+    expect(next).not.toMatch(/Seq Scan on tasks/);
   });
 });

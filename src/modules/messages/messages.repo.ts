@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, sql } from 'drizzle-orm';
 import { isUniqueViolation, type Db } from '../../db/database.js';
 import { groups, messages, orgBroadcasts, type MessageRow } from '../../db/schema.js';
-import { rowsOf } from '../reads/reads.repo.js';
+import { rowsOf } from '../../shared/rows.js';
 
 export type BroadcastRow = typeof orgBroadcasts.$inferSelect;
 

@@ -1,17 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
+import { rowsOf } from '../../shared/rows.js';
 
 export interface CursorMove {
   lastReadSeq: number;
   lastSeq: number;
   /** True when the stored cursor changed (a move forwards). */
   moved: boolean;
-}
-
-/** Both drivers answer `execute` with rows, node-postgres in `.rows`, PGlite likewise. */
-export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 /**

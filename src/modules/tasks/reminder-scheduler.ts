@@ -5,6 +5,7 @@ import type { EventSink, ServerEvent } from '../../realtime/events.js';
 import { insertNotification } from '../notifications/notifications.repo.js';
 import { toTask, type StoredTask } from './tasks.mapper.js';
 import { findTask } from './tasks.repo.js';
+import { rowsOf } from '../../shared/rows.js';
 
 /** Rows claimed per transaction; a backlog (after downtime) drains over consecutive ticks. */
 const BATCH = 100;
@@ -119,10 +120,4 @@ export function createReminderScheduler(opts: {
       await running;
     },
   };
-}
-
-/** Both drivers answer `execute` with rows, node-postgres in `.rows`, PGlite likewise. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }

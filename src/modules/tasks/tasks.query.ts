@@ -1,31 +1,29 @@
-import { and, eq, inArray, lt, gte, sql, type SQL } from 'drizzle-orm';
+import { and, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { tasks } from '../../db/schema.js';
 import { badRequest } from '../../errors.js';
-import type { TaskPriority, TaskSort, TaskStatus } from '../../protocol/tasks.js';
+import type { TaskSort } from '../../protocol/tasks.js';
 import { isUuid } from '../../shared/ids.js';
 import { taskColumns, type StoredTask } from './tasks.mapper.js';
+import {
+  filterConditions,
+  searchMatch,
+  type ListResult,
+  type TaskFilters,
+} from './tasks.filters.js';
+import { listByRelevance } from './tasks.relevance.js';
+
+export type { ListResult, TaskFilters } from './tasks.filters.js';
 
 /**
  * The org task list: every filter, the sort and the keyset position are compiled into one
- * SQL statement. Each sort walks one of the `(org_id, key, id)` indexes; a search walks the
- * GIN indexes (tsvector, and pg_trgm on the title) and sorts the matches by relevance.
+ * SQL statement. Each sort walks one of the `(org_id, key, id)` indexes; a search filters by
+ * the GIN indexes (tsvector, and pg_trgm on the title).
  */
-export interface TaskFilters {
-  statuses?: TaskStatus[];
-  priorities?: TaskPriority[];
-  userId?: string;
-  createdBy?: string;
-  dueBefore?: Date;
-  dueAfter?: Date;
-  overdue?: boolean;
-  q?: string;
-}
 
-export type ListOrder = TaskSort | 'relevance';
 type Key = string | number | null;
 interface Cursor {
-  s: ListOrder;
+  s: TaskSort;
   k: Key;
   i: string;
 }
@@ -35,7 +33,7 @@ export function encodeCursor(c: Cursor): string {
 }
 
 /** A cursor is only ever one we made for this order; anything else is a 400 naming it. */
-export function decodeCursor(raw: string, order: ListOrder): Cursor {
+export function decodeCursor(raw: string, order: TaskSort): Cursor {
   const bad = () => badRequest('query.cursor is not a cursor of this listing');
   let c: unknown;
   try {
@@ -51,11 +49,9 @@ export function decodeCursor(raw: string, order: ListOrder): Cursor {
   const ok =
     field === 'priority'
       ? Number.isInteger(k) && (k as number) >= 1 && (k as number) <= 4
-      : field === 'relevance'
-        ? typeof k === 'number' && Number.isFinite(k)
-        : field === 'due_date'
-          ? k === null || isIsoInstant(k)
-          : isIsoInstant(k);
+      : field === 'due_date'
+        ? k === null || isIsoInstant(k)
+        : isIsoInstant(k);
   if (!ok) throw bad();
   return { s: order, k: k as Key, i: i.toLowerCase() };
 }
@@ -63,15 +59,9 @@ export function decodeCursor(raw: string, order: ListOrder): Cursor {
 const isIsoInstant = (k: unknown): k is string =>
   typeof k === 'string' &&
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(k) &&
-  !Number.isNaN(Date.parse(k));
-
-/** Typo tolerance applies to plain word lists only: operators keep their exact meaning. */
-const isPlainQuery = (q: string) => !/["-]|\bor\b/i.test(q) && /\p{L}{3,}/u.test(q);
-
-export interface ListResult {
-  tasks: StoredTask[];
-  nextCursor: string | null;
-}
+  !Number.isNaN(Date.parse(k)) &&
+  // Date.parse rolls 2026-02-30 over into March: only a date that round-trips is one.
+  new Date(k).toISOString() === k;
 
 export async function listOrgTasks(
   db: Db,
@@ -81,6 +71,9 @@ export async function listOrgTasks(
   limit: number,
   cursorRaw: string | undefined,
 ): Promise<ListResult> {
+  const q = f.q?.trim();
+  // Relevance over a common word would rank every match; it ranks bounded tiers instead.
+  if (q && sort === undefined) return listByRelevance(db, orgId, f, q, limit, cursorRaw);
   const { query, order, field } = orgTasksQuery(db, orgId, f, sort, limit, cursorRaw);
   const rows = await query;
   const page = rows.slice(0, limit);
@@ -92,7 +85,10 @@ export async function listOrgTasks(
   return { tasks: page.map(({ sortKey: _k, ...t }) => t), nextCursor };
 }
 
-/** The one statement of a listing (fetching one row more than a page), also for EXPLAIN. */
+/**
+ * The one statement of a listing in a keyed order (fetching one row more than a page), also
+ * for EXPLAIN. A search without a sort is listed by relevance (tasks.relevance.ts).
+ */
 export function orgTasksQuery(
   db: Db,
   orgId: string,
@@ -102,45 +98,23 @@ export function orgTasksQuery(
   cursorRaw: string | undefined,
 ) {
   const q = f.q?.trim() ? f.q.trim() : undefined;
-  const order: ListOrder = sort ?? (q ? 'relevance' : '-created_at');
+  const order: TaskSort = sort ?? '-created_at';
   const cursor = cursorRaw === undefined ? undefined : decodeCursor(cursorRaw, order);
 
-  const conds: Array<SQL | undefined> = [eq(tasks.orgId, orgId)];
-  if (f.statuses?.length) conds.push(inArray(tasks.status, f.statuses));
-  if (f.priorities?.length) conds.push(inArray(tasks.priority, f.priorities));
-  if (f.userId) conds.push(eq(tasks.userId, f.userId));
-  if (f.createdBy) conds.push(eq(tasks.createdBy, f.createdBy));
-  if (f.dueBefore) conds.push(lt(tasks.dueDate, f.dueBefore));
-  if (f.dueAfter) conds.push(gte(tasks.dueDate, f.dueAfter));
-  if (f.overdue)
-    conds.push(sql`${tasks.dueDate} < now()`, inArray(tasks.status, ['pending', 'in_progress']));
+  const conds = filterConditions(orgId, f);
 
-  let rank: SQL<number> | undefined;
-  if (q) {
-    const tsq = sql`websearch_to_tsquery('english', ${q})`;
-    if (isPlainQuery(q)) {
-      // A full-text match always ranks above a title that only looks like the query
-      // (word_similarity ≤ 1 < 1 + ts_rank), so typo matches trail the exact ones.
-      conds.push(sql`(${tasks.search} @@ ${tsq} or ${tasks.title} %> ${q})`);
-      rank = sql<number>`(case when ${tasks.search} @@ ${tsq} then 1 + ts_rank(${tasks.search}, ${tsq}) else word_similarity(${q}, ${tasks.title}) end)::float8`;
-    } else {
-      conds.push(sql`${tasks.search} @@ ${tsq}`);
-      rank = sql<number>`(1 + ts_rank(${tasks.search}, ${tsq}))::float8`;
-    }
-  }
+  if (q) conds.push(searchMatch(q));
 
-  const desc = order === 'relevance' || order.startsWith('-');
+  const desc = order.startsWith('-');
   const field = order.replace(/^-/, '');
   const key: SQL =
-    field === 'relevance'
-      ? rank!
-      : field === 'priority'
-        ? sql`${tasks.priorityRank}`
-        : field === 'due_date'
-          ? sql`${tasks.dueDate}`
-          : field === 'updated_at'
-            ? sql`${tasks.updatedAt}`
-            : sql`${tasks.createdAt}`;
+    field === 'priority'
+      ? sql`${tasks.priorityRank}`
+      : field === 'due_date'
+        ? sql`${tasks.dueDate}`
+        : field === 'updated_at'
+          ? sql`${tasks.updatedAt}`
+          : sql`${tasks.createdAt}`;
   const dir = desc ? sql`desc` : sql`asc`;
 
   if (cursor) conds.push(afterCursor(key, field, desc, cursor));
@@ -158,8 +132,6 @@ export function orgTasksQuery(
 /** The sort key of a row, from its mapped columns (exact to the millisecond). */
 function cursorKey(field: string, row: StoredTask & { sortKey: unknown }): Key {
   switch (field) {
-    case 'relevance':
-      return Number(row.sortKey);
     case 'priority':
       return row.priorityRank;
     case 'due_date':
@@ -174,12 +146,7 @@ function cursorKey(field: string, row: StoredTask & { sortKey: unknown }): Key {
 /** Rows strictly after the cursor in this order (NULL due dates: last ascending, first descending). */
 function afterCursor(key: SQL, field: string, desc: boolean, c: Cursor): SQL {
   const id = c.i;
-  const k =
-    field === 'priority'
-      ? sql`${c.k}::int`
-      : field === 'relevance'
-        ? sql`${c.k}::float8`
-        : sql`${c.k}::timestamptz`;
+  const k = field === 'priority' ? sql`${c.k}::int` : sql`${c.k}::timestamptz`;
   const cmp = desc ? sql`<` : sql`>`;
   if (field !== 'due_date') return sql`(${key}, ${tasks.id}) ${cmp} (${k}, ${id}::uuid)`;
   if (c.k === null)
