@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pino, type DestinationStream } from 'pino';
-import type { Api } from './deps.js';
+import type { Api } from './api.js';
 import type { Config } from '../config.js';
 import { ErrorResponse } from '../protocol/common.js';
 import type { Metrics } from '../modules/ops/metrics.js';

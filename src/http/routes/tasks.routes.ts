@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { badRequest } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import { OrgParams } from '../../protocol/orgs.js';
@@ -16,8 +16,8 @@ import {
   UserTasksQuery,
 } from '../../protocol/tasks.js';
 import { isoOrNull } from '../../shared/time.js';
-import { toTask, type StoredTask } from './tasks.mapper.js';
-import type { TaskService } from './tasks.service.js';
+import { toTask, type StoredTask } from '../../modules/tasks/tasks.mapper.js';
+import type { TaskService } from '../../modules/tasks/tasks.service.js';
 
 const TaskRef = Type.Ref('Task');
 const IfMatchHeaders = Type.Object({

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
 import { unauthorized } from '../../errors.js';
-import type { Api } from '../../http/deps.js';
-import { bearerToken } from '../auth/authenticator.js';
-import { sha256 } from '../auth/tokens.js';
-import type { Metrics } from './metrics.js';
+import type { Api } from '../api.js';
+import { bearerToken } from '../../modules/auth/authenticator.js';
+import { sha256 } from '../../modules/auth/tokens.js';
+import type { Metrics } from '../../modules/ops/metrics.js';
 
 export interface HealthChecks {
   database: () => Promise<void>;

@@ -1,8 +1,8 @@
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
 import { GroupParams } from '../../protocol/orgs.js';
 import { ReadBody, ReadCursor } from '../../protocol/workspace.js';
-import type { ReadService } from './reads.service.js';
+import type { ReadService } from '../../modules/reads/reads.service.js';
 
 export function registerReadRoutes(app: Api, reads: ReadService) {
   app.put(

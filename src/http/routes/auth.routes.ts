@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { badRequest } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import {
@@ -10,10 +10,10 @@ import {
   SignupResponse,
   TokenResponse,
 } from '../../protocol/auth.js';
-import { toOrg } from '../orgs/orgs.mapper.js';
-import { toUser } from '../users/users.mapper.js';
-import type { UserService } from '../users/users.service.js';
-import type { AuthService, Session } from './auth.service.js';
+import { toOrg } from '../../modules/orgs/orgs.mapper.js';
+import { toUser } from '../../modules/users/users.mapper.js';
+import type { UserService } from '../../modules/users/users.service.js';
+import type { AuthService, Session } from '../../modules/auth/auth.service.js';
 
 const tokenBody = (s: Session) => ({
   access_token: s.accessToken,

@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
 import { CreateGroupBody, CreateOrgBody, MemberParams, OrgParams } from '../../protocol/orgs.js';
-import type { GroupService } from '../groups/groups.service.js';
-import { toGroup, toOrg } from './orgs.mapper.js';
-import type { OrgService } from './orgs.service.js';
+import type { GroupService } from '../../modules/groups/groups.service.js';
+import { toGroup, toOrg } from '../../modules/orgs/orgs.mapper.js';
+import type { OrgService } from '../../modules/orgs/orgs.service.js';
 
 export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupService) {
   app.post(

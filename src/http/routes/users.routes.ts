@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { badRequest } from '../../errors.js';
 import { errors } from '../../protocol/common.js';
 import {
@@ -9,8 +9,8 @@ import {
   UserSearchQuery,
 } from '../../protocol/users.js';
 import { OrgParams } from '../../protocol/orgs.js';
-import { toUser } from './users.mapper.js';
-import type { UserService } from './users.service.js';
+import { toUser } from '../../modules/users/users.mapper.js';
+import type { UserService } from '../../modules/users/users.service.js';
 
 const UserRef = Type.Ref('User');
 

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
 import { OrgParams } from '../../protocol/orgs.js';
 import { Dm, DmParams } from '../../protocol/workspace.js';
-import type { DmService } from './dms.service.js';
+import type { DmService } from '../../modules/dms/dms.service.js';
 
 export function registerDmRoutes(app: Api, dms: DmService) {
   app.addSchema(Dm);

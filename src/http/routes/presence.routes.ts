@@ -1,8 +1,8 @@
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
 import { GroupParams } from '../../protocol/orgs.js';
 import { PresenceList, PresentUser } from '../../protocol/presence.js';
-import type { PresenceService } from './presence.service.js';
+import type { PresenceService } from '../../modules/presence/presence.service.js';
 
 export function registerPresenceRoutes(app: Api, presence: PresenceService) {
   app.addSchema(PresentUser);

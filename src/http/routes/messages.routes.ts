@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
 import { GroupParams, OrgParams } from '../../protocol/orgs.js';
 import {
@@ -16,7 +16,7 @@ import {
   OrgBroadcastBody,
   OrgBroadcastResponse,
 } from '../../protocol/messages.js';
-import type { MessageService } from './messages.service.js';
+import type { MessageService } from '../../modules/messages/messages.service.js';
 
 const GROUP = '/api/v1/orgs/:orgId/groups/:groupId';
 

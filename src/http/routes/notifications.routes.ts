@@ -1,4 +1,4 @@
-import type { Api } from '../../http/deps.js';
+import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
 import {
   Notification,
@@ -6,7 +6,7 @@ import {
   NotificationParams,
   NotificationsQuery,
 } from '../../protocol/tasks.js';
-import type { NotificationService } from './notifications.service.js';
+import type { NotificationService } from '../../modules/notifications/notifications.service.js';
 
 export function registerNotificationRoutes(app: Api, notifications: NotificationService) {
   app.get(
