@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CliError, configFromEnv, EXIT, type Command, type CommandContext } from './command.js';
 import { loadCommands } from './registry.js';
+import { makePrivate } from '../shared/private-dir.js';
 
 /** `orghub <command> [options]`: the operator's tool. Configuration comes from the environment. */
 
@@ -94,6 +95,9 @@ async function run(argv: string[]): Promise<number> {
   try {
     const code = await command.run(ctx);
     serving = command.keepsRunning === true && code === EXIT.ok;
+    // A one-shot task may have opened, restored or migrated the embedded database, whose
+    // files PGlite writes with modes of its own choosing: DATA_DIR stays 0700 / 0600.
+    if (!serving) await makePrivate(configFromEnv().dataDir);
     return code;
   } catch (e) {
     if (e instanceof CliError) {
@@ -106,6 +110,8 @@ async function run(argv: string[]): Promise<number> {
 }
 
 let serving = false;
+// Whatever a command creates (DATA_DIR, dumps, restored databases) is this user's alone.
+process.umask(0o077);
 run(process.argv.slice(2)).then(
   (code) => {
     // A one-shot command ends here, even if a library left a timer or socket behind; the

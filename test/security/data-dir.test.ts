@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { api, startApp } from '../helpers/app.js';
 import { exitWithin, runServer } from '../foundation/process.js';
+import { cliEnv, runCli } from '../cli/run-cli.js';
 
 /**
  * DATA_DIR holds the JWT secret, the operator token and (embedded) the database, whose WAL
@@ -150,4 +151,16 @@ describe('DATA_DIR is private (0700 / 0600)', () => {
     expect(await exitWithin(s, 30_000), s.stderr()).toBe(0);
     expect(await notPrivate(dataDir)).toEqual([]);
   }, 150_000);
+
+  it('orghub migrate started with umask 000 creates the embedded database private', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'orghub-private-cli-'));
+    cleanups.push(() => rm(root, { recursive: true, force: true }));
+    const dataDir = path.join(root, 'data');
+    const r = await withUmask(0, () =>
+      runCli(['migrate'], cliEnv({ dataDir, databaseUrl: undefined })),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect((await files(dataDir)).has('pg/PG_VERSION')).toBe(true);
+    expect(await notPrivate(dataDir)).toEqual([]);
+  }, 120_000);
 });
