@@ -127,24 +127,33 @@ describe('seed task routes', () => {
     expect(foreign.status).toBe(404);
   });
 
-  it('due-soon lists open tasks due within the window, soonest first', async () => {
+  it('due-soon lists open tasks due before now + hours, overdue ones included, soonest first', async () => {
     const u = await createUser(t, orgId);
     const inH = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
     await create(u, u.user.id, { title: 'in 5h', due_date: inH(5) });
     await create(u, u.user.id, { title: 'in 1h', due_date: inH(1) });
     await create(u, u.user.id, { title: 'in 30h', due_date: inH(30) });
     await create(u, u.user.id, { title: 'past', due_date: inH(-1) });
+    await create(u, u.user.id, { title: 'long past', due_date: inH(-400), status: 'in_progress' });
     await create(u, u.user.id, { title: 'done', due_date: inH(2), status: 'completed' });
+    await create(u, u.user.id, { title: 'done late', due_date: inH(-2), status: 'completed' });
+    await create(u, u.user.id, { title: 'dropped', due_date: inH(-3), status: 'cancelled' });
     await create(u, u.user.id, { title: 'none' });
     const soon = await api(t, 'GET', `/api/v1/users/${u.user.id}/tasks/due-soon`, {
       token: u.token,
     });
     expect(soon.status).toBe(200);
-    expect(soon.body.map((x: { title: string }) => x.title)).toEqual(['in 1h', 'in 5h']);
+    const titles = (res: typeof soon) => res.body.map((x: { title: string }) => x.title);
+    expect(titles(soon)).toEqual(['long past', 'past', 'in 1h', 'in 5h']);
     const wide = await api(t, 'GET', `/api/v1/users/${u.user.id}/tasks/due-soon?hours=48`, {
       token: u.token,
     });
-    expect(wide.body.map((x: { title: string }) => x.title)).toEqual(['in 1h', 'in 5h', 'in 30h']);
+    expect(titles(wide)).toEqual(['long past', 'past', 'in 1h', 'in 5h', 'in 30h']);
+    // hours=0: only what is already overdue.
+    const now = await api(t, 'GET', `/api/v1/users/${u.user.id}/tasks/due-soon?hours=0`, {
+      token: u.token,
+    });
+    expect(titles(now)).toEqual(['long past', 'past']);
     for (const hours of ['-1', '1e9', 'abc', '99999']) {
       const res = await api(t, 'GET', `/api/v1/users/${u.user.id}/tasks/due-soon?hours=${hours}`, {
         token: u.token,

@@ -74,7 +74,8 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
     {
       schema: {
         tags: ['tasks'],
-        summary: "A user's open tasks due between now and now + hours, soonest first",
+        summary:
+          "A user's open tasks (pending, in_progress) due before now + hours, overdue ones included, soonest first (at most 500)",
         params: UserTasksParams,
         querystring: DueSoonQuery,
         response: { 200: Type.Array(TaskRef), ...errors(400, 404) },

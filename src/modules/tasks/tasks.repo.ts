@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { taskActivity, taskReminders, tasks } from '../../db/schema.js';
 import type { TaskStatus } from '../../protocol/tasks.js';
@@ -119,13 +119,12 @@ export async function listUserTasks(
     .limit(limit);
 }
 
-/** Open tasks of a user due within [from, to], soonest first. */
+/** Open tasks of a user due by `until`, overdue ones included (as in the seed), soonest first. */
 export async function listDueSoon(
   db: Db,
   orgId: string,
   userId: string,
-  from: Date,
-  to: Date,
+  until: Date,
   limit: number,
 ): Promise<StoredTask[]> {
   return db
@@ -137,8 +136,7 @@ export async function listDueSoon(
         eq(tasks.userId, userId),
         inArray(tasks.status, ['pending', 'in_progress']),
         isNotNull(tasks.dueDate),
-        gte(tasks.dueDate, from),
-        lte(tasks.dueDate, to),
+        lte(tasks.dueDate, until),
       ),
     )
     .orderBy(asc(tasks.dueDate), asc(tasks.id))

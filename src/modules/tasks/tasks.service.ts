@@ -142,9 +142,9 @@ export function createTaskService({ db, events, users }: TaskServiceDeps) {
 
     async dueSoon(p: Principal, userId: string, hours: number) {
       const user = await visibleUser(p, userId);
-      const now = new Date();
-      const until = new Date(now.getTime() + hours * 3_600_000);
-      return repo.listDueSoon(db, user.orgId, user.id, now, until, USER_LIST_LIMIT);
+      // Overdue open tasks are the most pressing of all: the seed lists them first.
+      const until = new Date(Date.now() + hours * 3_600_000);
+      return repo.listDueSoon(db, user.orgId, user.id, until, USER_LIST_LIMIT);
     },
 
     /**
