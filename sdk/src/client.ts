@@ -9,12 +9,14 @@ import type {
   CreateUserBody,
   Dm,
   Group,
+  GroupCreated,
   LoginBody,
   MeResponse,
   MessageEvent,
   MessagePage,
   Notification,
   Org,
+  OrgCreated,
   PresentUser,
   ReadCursor,
   SignupBody,
@@ -114,7 +116,8 @@ export class OrgHubClient {
   }
 
   // --- orgs and groups ---
-  createOrg(body: { id: string; name: string }): Promise<Org> {
+  /** The org, plus the seed's answer fields (`org_id`, `status`, `message`). */
+  createOrg(body: { id: string; name: string }): Promise<OrgCreated> {
     return this.call('POST', '/api/v1/orgs', body);
   }
   listOrgs(): Promise<Org[]> {
@@ -126,7 +129,7 @@ export class OrgHubClient {
   createGroup(
     orgId: string,
     body: { id: string; name: string; private?: boolean },
-  ): Promise<Group> {
+  ): Promise<GroupCreated> {
     return this.call('POST', `/api/v1/orgs/${enc(orgId)}/groups`, body);
   }
   listGroups(orgId: string): Promise<Group[]> {

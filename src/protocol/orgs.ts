@@ -7,6 +7,26 @@ export const Org = Type.Object(
 );
 export type Org = Static<typeof Org>;
 
+/**
+ * The seed's create answers: the created resource plus the Go server's `{<kind>_id, status,
+ * message}`, so its clients read them as before.
+ */
+const seedAnswer = (what: string) => ({
+  status: Type.Literal('success'),
+  message: Type.String({ description: `a human sentence, e.g. "${what} created successfully"` }),
+});
+
+/** `POST /api/v1/orgs` → 201. */
+export const OrgCreated = Type.Object(
+  {
+    ...Org.properties,
+    org_id: Slug('the new org’s id (the seed’s field; equals id)'),
+    ...seedAnswer('Organization'),
+  },
+  { $id: 'OrgCreated' },
+);
+export type OrgCreated = Static<typeof OrgCreated>;
+
 export const CreateOrgBody = Type.Object(
   { id: Slug('org id, chosen by the caller'), name: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },
@@ -27,6 +47,21 @@ export const Group = Type.Object(
   { $id: 'Group' },
 );
 export type Group = Static<typeof Group>;
+
+/** `POST /api/v1/orgs/{orgId}/groups` → 201. */
+export const GroupCreated = Type.Object(
+  {
+    id: Group.properties.id,
+    org_id: Group.properties.org_id,
+    name: Group.properties.name,
+    private: Group.properties.private,
+    created_at: Group.properties.created_at,
+    group_id: Slug('the new group’s id (the seed’s field; equals id)'),
+    ...seedAnswer('Group'),
+  },
+  { $id: 'GroupCreated' },
+);
+export type GroupCreated = Static<typeof GroupCreated>;
 
 export const CreateGroupBody = Type.Object(
   {

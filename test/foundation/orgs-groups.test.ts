@@ -30,11 +30,21 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('organizations', () => {
-  it('the operator creates an org: 201 {id, name, created_at}; 409 when the id exists', async () => {
+  it('the operator creates an org: 201 {id, name, created_at} plus the seed’s org_id, status, message; 409 when the id exists', async () => {
     const id = slug('acme');
     const res = await api(t, 'POST', '/api/v1/orgs', { token: op, body: { id, name: 'Acme' } });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id, name: 'Acme', created_at: expect.stringMatching(TIMESTAMP) });
+    expect(res.body).toEqual({
+      id,
+      name: 'Acme',
+      created_at: expect.stringMatching(TIMESTAMP),
+      org_id: id,
+      status: 'success',
+      message: expect.stringMatching(/created/),
+    });
+    // What GET answers is the org itself, without the create answer's fields.
+    const got = await api(t, 'GET', `/api/v1/orgs/${id}`, { token: op });
+    expect(got.body).toEqual({ id, name: 'Acme', created_at: res.body.created_at });
     const again = await api(t, 'POST', '/api/v1/orgs', { token: op, body: { id, name: 'Dup' } });
     expectError(again, 409, 'conflict', id);
   });
@@ -128,6 +138,9 @@ describe('groups and private-group membership', () => {
       name: 'Engineering',
       private: false,
       created_at: expect.stringMatching(TIMESTAMP),
+      group_id: id,
+      status: 'success',
+      message: expect.stringMatching(/created/),
     });
     expectError(await createGroup(ben.token, { id, name: 'Again' }), 409, 'conflict');
     // The same id in another org is fine.
@@ -220,5 +233,31 @@ describe('groups and private-group membership', () => {
       404,
       'not_found',
     );
+  });
+});
+
+describe('the seed’s create answers in OpenAPI', () => {
+  it('POST /orgs and POST /orgs/{orgId}/groups answer 201 with the seed’s fields', async () => {
+    interface Schema {
+      properties: Record<string, unknown>;
+      required?: string[];
+    }
+    const spec = await api<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, Schema> };
+    }>(t, 'GET', '/openapi.json');
+    const created = (path: string) => JSON.stringify(spec.body.paths[path]!.post!.responses['201']);
+    expect(created('/api/v1/orgs')).toContain('OrgCreated');
+    expect(created('/api/v1/orgs/{orgId}/groups')).toContain('GroupCreated');
+    const { OrgCreated, GroupCreated } = spec.body.components.schemas;
+    for (const [schema, idField] of [
+      [OrgCreated, 'org_id'],
+      [GroupCreated, 'group_id'],
+    ] as const) {
+      expect(schema!.required).toEqual(
+        expect.arrayContaining(['id', 'created_at', idField, 'status', 'message']),
+      );
+      expect(schema!.properties['status']).toMatchObject({ enum: ['success'] });
+    }
   });
 });

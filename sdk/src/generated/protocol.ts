@@ -53,8 +53,10 @@ export interface OrgHubProtocol {
   CreateUserBody?: CreateUserBody;
   UpdateUserBody?: UpdateUserBody;
   Org?: Org;
+  OrgCreated?: OrgCreated;
   CreateOrgBody?: CreateOrgBody;
   Group?: Group;
+  GroupCreated?: GroupCreated;
   CreateGroupBody?: CreateGroupBody;
   LoginBody?: LoginBody;
   TokenResponse?: TokenResponse;
@@ -172,6 +174,26 @@ export interface Org {
    */
   created_at: string;
 }
+export interface OrgCreated {
+  /**
+   * org id
+   */
+  id: string;
+  name: string;
+  /**
+   * RFC 3339, UTC, milliseconds
+   */
+  created_at: string;
+  /**
+   * the new org’s id (the seed’s field; equals id)
+   */
+  org_id: string;
+  status: 'success';
+  /**
+   * a human sentence, e.g. "Organization created successfully"
+   */
+  message: string;
+}
 export interface CreateOrgBody {
   /**
    * org id, chosen by the caller
@@ -206,6 +228,31 @@ export interface Group {
    * messages after the cursor
    */
   unread_count?: number;
+}
+export interface GroupCreated {
+  /**
+   * group id
+   */
+  id: string;
+  /**
+   * org id
+   */
+  org_id: string;
+  name: string;
+  private: boolean;
+  /**
+   * RFC 3339, UTC, milliseconds
+   */
+  created_at: string;
+  /**
+   * the new group’s id (the seed’s field; equals id)
+   */
+  group_id: string;
+  status: 'success';
+  /**
+   * a human sentence, e.g. "Group created successfully"
+   */
+  message: string;
 }
 export interface CreateGroupBody {
   /**

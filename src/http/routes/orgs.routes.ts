@@ -1,12 +1,21 @@
 import { Type } from 'typebox';
 import type { Api } from '../api.js';
 import { errors } from '../../protocol/common.js';
-import { CreateGroupBody, CreateOrgBody, MemberParams, OrgParams } from '../../protocol/orgs.js';
+import {
+  CreateGroupBody,
+  CreateOrgBody,
+  GroupCreated,
+  MemberParams,
+  OrgCreated,
+  OrgParams,
+} from '../../protocol/orgs.js';
 import type { GroupService } from '../../modules/groups/groups.service.js';
 import { toGroup, toOrg } from '../../modules/orgs/orgs.mapper.js';
 import type { OrgService } from '../../modules/orgs/orgs.service.js';
 
 export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupService) {
+  app.addSchema(OrgCreated);
+  app.addSchema(GroupCreated);
   app.post(
     '/api/v1/orgs',
     {
@@ -14,10 +23,19 @@ export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupServi
         tags: ['orgs'],
         summary: 'Create an org (operator)',
         body: CreateOrgBody,
-        response: { 201: Type.Ref('Org'), ...errors(400, 403, 409) },
+        response: { 201: Type.Ref('OrgCreated'), ...errors(400, 403, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(toOrg(await orgs.create(req.principal, req.body))),
+    async (req, reply) => {
+      const org = toOrg(await orgs.create(req.principal, req.body));
+      const answer: OrgCreated = {
+        ...org,
+        org_id: org.id,
+        status: 'success',
+        message: 'Organization created successfully',
+      };
+      return reply.status(201).send(answer);
+    },
   );
 
   app.get(
@@ -53,13 +71,19 @@ export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupServi
         summary: 'Create a group (any member; the creator is its first member)',
         params: OrgParams,
         body: CreateGroupBody,
-        response: { 201: Type.Ref('Group'), ...errors(400, 404, 409) },
+        response: { 201: Type.Ref('GroupCreated'), ...errors(400, 404, 409) },
       },
     },
-    async (req, reply) =>
-      reply
-        .status(201)
-        .send(toGroup(await groups.create(req.principal, req.params.orgId, req.body))),
+    async (req, reply) => {
+      const group = toGroup(await groups.create(req.principal, req.params.orgId, req.body));
+      const answer: GroupCreated = {
+        ...group,
+        group_id: group.id,
+        status: 'success',
+        message: 'Group created successfully',
+      };
+      return reply.status(201).send(answer);
+    },
   );
 
   app.get(
