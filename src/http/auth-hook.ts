@@ -22,6 +22,9 @@ export function installAuthHook(app: FastifyInstance, authenticator: Authenticat
   app.decorateRequest('principal' as never, null as never);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (!request.url.startsWith('/api/') || request.routeOptions.config?.public) return;
+    // Browsers send CORS preflights without credentials; the only OPTIONS route is the CORS
+    // plugin's, which answers an allowed origin itself and anyone else 404 (http/cors.ts).
+    if (request.method === 'OPTIONS') return;
     if (!request.routeOptions.url) return; // unmatched: the not-found handler answers 404
     const principal = await authenticator.authenticate(bearerToken(request.headers.authorization));
     if (!principal) throw unauthorized('missing, invalid or expired token');

@@ -6,6 +6,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pino, type DestinationStream } from 'pino';
 import type { Api } from './api.js';
+import { installCors } from './cors.js';
+import { createOriginPolicy } from './origins.js';
 import type { Config } from '../config.js';
 import { ErrorResponse } from '../protocol/common.js';
 import type { Metrics } from '../modules/ops/metrics.js';
@@ -130,6 +132,7 @@ export async function createHttpServer(opts: {
       },
     },
   });
+  await installCors(app, createOriginPolicy(config));
   // `protocol` is https on a TLS socket, or when a proxy trusted by TRUST_PROXY says so with
   // X-Forwarded-Proto; from anyone else that header is ignored.
   app.addHook('onSend', async (request, reply) => {
