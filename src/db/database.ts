@@ -1,53 +1,21 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import {
+  counting,
+  MIGRATIONS,
+  type Database,
+  type Db,
+  type QueryCounter,
+} from './database-types.js';
 import * as schema from './schema.js';
 
-/** One typed query layer over both drivers; repositories only ever see this. */
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
-/** What a transaction callback receives; every repository function accepts it as a `Db`. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type { Database, Db, QueryCounter, Tx } from './database-types.js';
+export { openPglite } from './pglite.js';
 
-export interface Database {
-  readonly db: Db;
-  readonly driver: 'pglite' | 'postgres';
-  /** Resolves when the database answers a trivial query; rejects otherwise. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
-
-// src/db and dist/db both sit two levels below the package root, beside drizzle/.
-const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
 /** Serialises migrations when several nodes start together on one PostgreSQL. */
 const MIGRATION_LOCK_KEY = 728_153_901;
-
-/** Told of every query the application runs (for the `orghub_db_queries_total` metric). */
-export type QueryCounter = () => void;
-const counting = (onQuery: QueryCounter | undefined) =>
-  onQuery ? { logger: { logQuery: onQuery } } : {};
-
-export async function openPglite(dataDir: string, onQuery?: QueryCounter): Promise<Database> {
-  mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
-  const db = drizzlePglite({ client, schema, ...counting(onQuery) }) as unknown as Db;
-  await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: MIGRATIONS });
-  return {
-    db,
-    driver: 'pglite',
-    ping: async () => {
-      await client.query('select 1');
-    },
-    close: () => client.close(),
-  };
-}
 
 export interface PostgresOptions {
   poolSize: number;
