@@ -263,9 +263,8 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       log: http.log,
     });
-    cleanups.push(() => workspace.close());
-    // The group socket. Cleanups run in reverse, so its close (1001 to every socket) runs
-    // before the HTTP server's.
+    // The group socket. Cleanups run in reverse, so the sockets' close (1001, in batches over
+    // SHUTDOWN_DRAIN) runs before the HTTP server's; both gateways drain over the same window.
     const gateway = createGateway({
       delegate: (req, socket, head) => workspace.handle(req, socket, head),
       server: http.server,
@@ -280,7 +279,9 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       log: http.log,
     });
-    cleanups.push(() => gateway.close());
+    cleanups.push(async () => {
+      await Promise.all([gateway.close(), workspace.close()]);
+    });
 
     // Task events and reminders reach the task user's sockets through the realtime sink.
     registerTaskRoutes(http, createTaskService({ db, events, users }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { createOriginPolicy } from '../http/origins.js';
 import { redactUrl } from '../http/server.js';
@@ -19,6 +19,7 @@ import { Connection } from './connection.js';
 import { groupAccessHandler } from './group-access.js';
 import { authorize, refuse, UpgradeRefused } from './upgrade.js';
 import { startHeartbeat } from './heartbeat.js';
+import { drainSockets } from './shutdown.js';
 
 export interface GatewayDeps {
   server: Server;
@@ -40,7 +41,10 @@ export interface GatewayDeps {
 export interface Gateway {
   /** Open sockets on this node. */
   readonly size: number;
-  /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
+  /**
+   * Refuses new upgrades (503), closes every socket with 1001 in batches over SHUTDOWN_DRAIN and
+   * waits for them (bounded).
+   */
   close(): Promise<void>;
 }
 
@@ -216,26 +220,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async close() {
       closing = true;
       clearInterval(heartbeat);
-      const all = [...open];
-      await Promise.all(
-        all.map(
-          (conn) =>
-            new Promise<void>((resolve) => {
-              const ws: WebSocket = conn.ws;
-              if (ws.readyState === ws.CLOSED) return resolve();
-              const t = setTimeout(() => {
-                ws.terminate();
-                resolve();
-              }, SHUTDOWN_WAIT_MS);
-              ws.once('close', () => {
-                clearTimeout(t);
-                resolve();
-              });
-              conn.detach();
-              conn.closeWith(1001, 'server shutting down');
-            }),
-        ),
-      );
+      await drainSockets([...open], {
+        windowMs: config.shutdownDrainMs,
+        waitMs: SHUTDOWN_WAIT_MS,
+        close: (conn) => {
+          conn.detach();
+          conn.closeWith(1001, 'server shutting down');
+        },
+      });
       // The listener stays: until the HTTP server stops listening, an upgrade gets a 503
       // (retry elsewhere), never the router's 404 (which clients take as permanent).
       wss.close();

@@ -10,12 +10,16 @@ import { originAllowed, refuse, UpgradeRefused } from './upgrade.js';
 import { WorkspaceConnection } from './workspace-connection.js';
 import { WorkspaceUser, type WorkspaceDeps } from './workspace-deps.js';
 import { startHeartbeat } from './heartbeat.js';
+import { drainSockets } from './shutdown.js';
 
 export interface WorkspaceGateway {
   /** Takes the upgrade when it is for `/ws`; false leaves it to the group socket. */
   handle(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   readonly size: number;
-  /** Refuses new upgrades, closes every socket with 1001 and waits for them (bounded). */
+  /**
+   * Refuses new upgrades (503), closes every socket with 1001 in batches over SHUTDOWN_DRAIN and
+   * waits for them (bounded).
+   */
   close(): Promise<void>;
 }
 
@@ -129,23 +133,11 @@ export function createWorkspaceGateway(
     async close() {
       closing = true;
       clearInterval(heartbeat);
-      await Promise.all(
-        [...open].map(
-          (conn) =>
-            new Promise<void>((resolve) => {
-              if (conn.ws.readyState === conn.ws.CLOSED) return resolve();
-              const t = setTimeout(() => {
-                conn.ws.terminate();
-                resolve();
-              }, SHUTDOWN_WAIT_MS);
-              conn.ws.once('close', () => {
-                clearTimeout(t);
-                resolve();
-              });
-              conn.closeWith(1001, 'server shutting down');
-            }),
-        ),
-      );
+      await drainSockets([...open], {
+        windowMs: config.shutdownDrainMs,
+        waitMs: SHUTDOWN_WAIT_MS,
+        close: (conn) => conn.closeWith(1001, 'server shutting down'),
+      });
       wss.close();
     },
   };
