@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isInstant } from '../protocol/common.js';
 
 // ajv-formats ships CommonJS with a default export that ESM sees as a namespace.
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
@@ -19,6 +20,8 @@ function makeAjv(coerce: boolean) {
     strict: false,
   });
   addFormats(ajv);
+  // RFC 3339 as ajv-formats reads it, narrowed to instants JS Date and PostgreSQL both hold.
+  ajv.addFormat('date-time', isInstant);
   return ajv;
 }
 
@@ -57,7 +60,9 @@ export function describeValidationError(context: string, e: ErrorObject): string
     case 'type':
       return `${field} must be ${String(params['type'])}`;
     case 'format':
-      return `${field} must be a valid ${String(params['format'])}`;
+      return params['format'] === 'date-time'
+        ? `${field} must be an RFC 3339 date-time between 1970 and 9999`
+        : `${field} must be a valid ${String(params['format'])}`;
     case 'anyOf':
     case 'enum':
     case 'const':

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, Slug, Timestamp, Uuid } from './common.js';
+import { Int, Nullable, Seq, Slug, Timestamp, UnixSeconds, Uuid } from './common.js';
 
 /** A stored group message exactly as sockets receive it and history routes return it. */
 export const Message = Type.Object(
@@ -55,9 +55,8 @@ export type ErrorFrame = Static<typeof ErrorFrame>;
 export const CLIENT_MSG_ID_MAX = 64;
 export const CLIENT_ID_MAX = 128;
 
-const Limit = Type.Optional(
-  Type.Integer({ description: 'default 50; clamped to 1..1000', examples: [50] }),
-);
+// The seed clamps a limit rather than refusing it; it must still be a number JS holds exactly.
+const Limit = Type.Optional({ ...Int('default 50; clamped to 1..1000'), examples: [50] });
 
 export const MessagePage = Type.Object({
   messages: Type.Array(Type.Ref('Message')),
@@ -66,16 +65,16 @@ export const MessagePage = Type.Object({
 
 export const ListMessagesQuery = Type.Object({
   limit: Limit,
-  before_seq: Type.Optional(Type.Integer({ description: 'only messages with a smaller seq' })),
+  before_seq: Type.Optional(Seq('only messages with a smaller seq')),
 });
 export const MessagesAfterQuery = Type.Object({
-  after: Type.Optional(Type.Number({ description: 'unix seconds, exclusive' })),
-  after_seq: Type.Optional(Type.Integer({ description: 'seq, exclusive' })),
+  after: Type.Optional(UnixSeconds('unix seconds, exclusive')),
+  after_seq: Type.Optional(Seq('seq, exclusive')),
   limit: Limit,
 });
 export const MessagesBetweenQuery = Type.Object({
-  start: Type.Number({ description: 'unix seconds, inclusive' }),
-  end: Type.Number({ description: 'unix seconds, inclusive' }),
+  start: UnixSeconds('unix seconds, inclusive'),
+  end: UnixSeconds('unix seconds, inclusive'),
   limit: Limit,
 });
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, Timestamp, Uuid } from './common.js';
+import { Nullable, Seq as SeqOf, Timestamp, Uuid } from './common.js';
 
 /**
  * What the server sends on the workspace socket (`GET /ws`) besides the events it shares with
@@ -8,7 +8,7 @@ import { Nullable, Timestamp, Uuid } from './common.js';
  */
 const Req = Type.String({ description: 'the `req` of the client frame this answers' });
 const GroupId = Type.String({ description: 'group or DM id' });
-const Seq = Type.Integer({ minimum: 0 });
+const Seq = SeqOf();
 
 export const SubscribedReply = Type.Object(
   {

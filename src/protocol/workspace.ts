@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { Seq as SeqOf } from './common.js';
 import { CLIENT_MSG_ID_MAX } from './messages.js';
 
 /**
@@ -8,7 +9,7 @@ import { CLIENT_MSG_ID_MAX } from './messages.js';
  */
 const Req = Type.String({ minLength: 1, maxLength: 64, description: 'client-chosen request id' });
 const GroupId = Type.String({ minLength: 1, maxLength: 200, description: 'group or DM id' });
-const Seq = Type.Integer({ minimum: 0, maximum: 2 ** 53 - 1 });
+const Seq = SeqOf();
 
 const frame = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
   Type.Object({ type: Type.Literal(type), req: Req, ...props }, { additionalProperties: false });
@@ -68,7 +69,7 @@ export const CLOSE_SESSION_ENDED = 4003;
 
 /** `PUT /orgs/{orgId}/groups/{groupId}/read` */
 export const ReadBody = Type.Object(
-  { seq: Type.Integer({ minimum: 0, description: 'last seq read; never moves backwards' }) },
+  { seq: SeqOf('last seq read; never moves backwards') },
   { additionalProperties: false },
 );
 export const ReadCursor = Type.Object({

@@ -23,7 +23,7 @@ export type TaskSort =
 export type Reminder =
   | {
       /**
-       * when to remind
+       * when to remind; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
        */
       at: string;
     }
@@ -129,11 +129,11 @@ export interface User {
   org_id: string;
   role: Role;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   updated_at: string;
 }
@@ -170,7 +170,7 @@ export interface Org {
   id: string;
   name: string;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
 }
@@ -181,7 +181,7 @@ export interface OrgCreated {
   id: string;
   name: string;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
   /**
@@ -213,7 +213,7 @@ export interface Group {
   name: string;
   private: boolean;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
   /**
@@ -241,7 +241,7 @@ export interface GroupCreated {
   name: string;
   private: boolean;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
   /**
@@ -343,7 +343,7 @@ export interface Message {
   client_msg_id: string | null;
   content: string;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   timestamp: string;
 }
@@ -361,7 +361,7 @@ export interface Broadcast {
   username: string;
   content: string;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   timestamp: string;
 }
@@ -459,11 +459,11 @@ export interface Task {
    */
   version: number;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   updated_at: string;
   completed_at: string | null;
@@ -523,7 +523,7 @@ export interface TaskActivity {
    */
   version: number;
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
 }
@@ -558,7 +558,7 @@ export interface Notification {
     [k: string]: unknown | undefined;
   };
   /**
-   * RFC 3339, UTC, milliseconds
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   created_at: string;
   read_at: string | null;
@@ -806,7 +806,7 @@ export interface PongReply {
 export interface TokenExpiringEvent {
   type: 'token.expiring';
   /**
-   * when the socket is closed
+   * when the socket is closed; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   expires_at: string;
 }

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.js';
 import { tasks } from '../../db/schema.js';
 import { badRequest } from '../../errors.js';
 import type { TaskSort } from '../../protocol/tasks.js';
+import { isInstant } from '../../protocol/common.js';
 import { isUuid } from '../../shared/ids.js';
 import { taskColumns, type StoredTask } from './tasks.mapper.js';
 import {
@@ -59,9 +60,8 @@ export function decodeCursor(raw: string, order: TaskSort): Cursor {
 const isIsoInstant = (k: unknown): k is string =>
   typeof k === 'string' &&
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(k) &&
-  !Number.isNaN(Date.parse(k)) &&
-  // Date.parse rolls 2026-02-30 over into March: only a date that round-trips is one.
-  new Date(k).toISOString() === k;
+  // In the calendar and in range (year 0000 passed Date.parse and failed in PostgreSQL).
+  isInstant(k);
 
 export async function listOrgTasks(
   db: Db,

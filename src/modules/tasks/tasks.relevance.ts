@@ -2,6 +2,7 @@ import { and, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { tasks } from '../../db/schema.js';
 import { badRequest } from '../../errors.js';
+import { isInstant } from '../../protocol/common.js';
 import { isUuid } from '../../shared/ids.js';
 import { rowsOf } from '../../shared/rows.js';
 import {
@@ -196,11 +197,11 @@ function parseTextArray(s: string): string[] {
 const encode = (p: Position) =>
   Buffer.from(JSON.stringify({ s: 'relevance', ...p })).toString('base64url');
 
-const isInstant = (v: unknown): v is string =>
+const isCursorInstant = (v: unknown): v is string =>
   typeof v === 'string' &&
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) &&
-  !Number.isNaN(Date.parse(v)) &&
-  new Date(v).toISOString() === v;
+  // In the calendar and in range (year 0000 passed Date.parse and failed in PostgreSQL).
+  isInstant(v);
 
 /** A cursor is only ever one we made for a relevance listing; anything else is a 400. */
 function decode(raw: string, phases: Phase): Position {
@@ -219,7 +220,7 @@ function decode(raw: string, phases: Phase): Position {
     t === null ||
     (Array.isArray(t) &&
       t.length === 3 &&
-      isInstant(t[0]) &&
+      isCursorInstant(t[0]) &&
       isUuid(t[1]) &&
       (t[2] === 'le' || t[2] === 'lt'));
   const kOk =
