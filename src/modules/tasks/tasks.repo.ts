@@ -58,6 +58,8 @@ export async function findTaskOrg(db: Db, id: string): Promise<string | undefine
 
 /** Locks the row for the rest of the transaction (a concurrent writer waits for it). */
 export async function lockTask(db: Db, orgId: string, id: string): Promise<StoredTask | undefined> {
+  // Not a uuid, so no task: PostgreSQL would refuse the comparison with an error (a 500).
+  if (!isUuid(id)) return undefined;
   const [row] = await db
     .select(taskColumns)
     .from(tasks)
