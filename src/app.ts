@@ -181,6 +181,11 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const orgs = createOrgService(db);
     const users = createUserService(db, {
       userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
+      sessionsEnded: (orgId, userId, sessions) => {
+        for (const session of sessions) {
+          events.toUser(orgId, userId, accessRevoked('logout', { session_id: session }));
+        }
+      },
     });
     const groups = createGroupService(db, {
       // Losing access to a private group ends the sockets on it at once.

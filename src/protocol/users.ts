@@ -49,6 +49,14 @@ export const UpdateUserBody = Type.Object(
     email: Type.Optional(Email),
     password: Type.Optional(Password),
     role: Type.Optional(Role),
+    current_password: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description:
+          'your password now: required to change your own password or email (wrong: 403)',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );

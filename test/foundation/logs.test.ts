@@ -71,7 +71,7 @@ describe('logs', { timeout: 120_000 }, () => {
     secrets.add(newPassword);
     const changed = await api(t, 'PUT', `/api/v1/users/${admin.user.id}`, {
       token: admin.token,
-      body: { password: newPassword },
+      body: { password: newPassword, current_password: PASSWORD },
     });
     expect(changed.status).toBe(200);
     // A validation failure that echoes nothing of the body.

@@ -4,11 +4,12 @@ import {
   api,
   createOrg,
   createUser,
+  PASSWORD,
   startApp,
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
-import { expectError, login } from './session.js';
+import { expectError, login, refresh } from './session.js';
 
 interface User {
   id: string;
@@ -150,6 +151,7 @@ describe('users', { timeout: 120_000 }, () => {
       full_name: 'New Name',
       email,
       password: 'brand-new-password',
+      current_password: PASSWORD,
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -168,6 +170,52 @@ describe('users', { timeout: 120_000 }, () => {
     expectError(await put(me.token, me.user.id, { role: 'admin' }), 403, 'forbidden', 'role');
     // A member may not change someone else.
     expectError(await put(me.token, member.user.id, { full_name: 'x' }), 403, 'forbidden');
+  });
+
+  it("changing one's own password or email takes the current password", async () => {
+    const me = await createUser(t, orgId);
+    for (const change of [
+      { password: 'another-new-password' },
+      { email: `${uname('e')}@x.test` },
+    ]) {
+      expectError(await put(me.token, me.user.id, change), 400, 'bad_request', 'current_password');
+      expectError(
+        await put(me.token, me.user.id, { ...change, current_password: 'not-my-password' }),
+        403,
+        'forbidden',
+        'current_password',
+      );
+    }
+    // Nothing changed: the old password still signs in.
+    const still = await login(t, { org_id: orgId, username: me.user.username });
+    expect(still.status).toBe(200);
+    // Other fields need no password.
+    expect((await put(me.token, me.user.id, { full_name: 'Just A Name' })).status).toBe(200);
+  });
+
+  it('a password change ends the other sessions; an admin reset ends them all', async () => {
+    const me = await createUser(t, orgId);
+    const as = () => login(t, { org_id: orgId, username: me.user.username });
+    const [here, there] = [(await as()).body, (await as()).body];
+    const changed = await put(here.access_token, me.user.id, {
+      password: 'changed-by-me-123',
+      current_password: PASSWORD,
+    });
+    expect(changed.status).toBe(200);
+    // The session that made the change lives on; the other one cannot refresh.
+    expectError(await refresh(t, there.refresh_token), 401, 'unauthorized');
+    const kept = await refresh(t, here.refresh_token);
+    expect(kept.status).toBe(200);
+
+    const reset = await put(admin.token, me.user.id, { password: 'reset-by-admin-123' });
+    expect(reset.status).toBe(200);
+    expectError(await refresh(t, kept.body.refresh_token), 401, 'unauthorized');
+    const relog = await login(t, {
+      org_id: orgId,
+      username: me.user.username,
+      password: 'reset-by-admin-123',
+    });
+    expect(relog.status).toBe(200);
   });
 
   it('an admin changes roles; an org keeps at least one admin (409)', async () => {

@@ -162,6 +162,10 @@ export interface UpdateUserBody {
    */
   password?: string;
   role?: Role;
+  /**
+   * your password now: required to change your own password or email (wrong: 403)
+   */
+  current_password?: string;
 }
 export interface Org {
   /**

@@ -90,6 +90,7 @@ export function registerUserRoutes(app: Api, users: UserService) {
         ...(b.email !== undefined && { email: b.email }),
         ...(b.password !== undefined && { password: b.password }),
         ...(b.role !== undefined && { role: b.role }),
+        ...(b.current_password !== undefined && { currentPassword: b.current_password }),
       });
       return toUser(user);
     },

@@ -1,7 +1,15 @@
 /** Who is calling: the platform operator, or a user of exactly one org. */
 export type Principal =
   | { kind: 'operator' }
-  | { kind: 'user'; id: string; orgId: string; role: 'admin' | 'member'; username: string };
+  | {
+      kind: 'user';
+      id: string;
+      orgId: string;
+      role: 'admin' | 'member';
+      username: string;
+      /** The login session (refresh token family) the access token was issued in. */
+      sessionId?: string;
+    };
 
 export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, ne } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { refreshTokens } from '../../db/schema.js';
 
@@ -39,6 +39,28 @@ export async function revokeFamily(db: Db, familyId: string) {
     .update(refreshTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+/** Revokes every session of the user but `keep`; answers the sessions (families) it ended. */
+export async function revokeOtherFamilies(
+  db: Db,
+  orgId: string,
+  userId: string,
+  keep: string | undefined,
+): Promise<string[]> {
+  const rows = await db
+    .update(refreshTokens)
+    .set({ revokedAt: new Date() })
+    .where(
+      and(
+        eq(refreshTokens.orgId, orgId),
+        eq(refreshTokens.userId, userId),
+        isNull(refreshTokens.revokedAt),
+        keep === undefined ? undefined : ne(refreshTokens.familyId, keep),
+      ),
+    )
+    .returning({ familyId: refreshTokens.familyId });
+  return [...new Set(rows.map((r) => r.familyId))];
 }
 
 export async function revokeAllForUser(db: Db, orgId: string, userId: string) {

@@ -1,9 +1,10 @@
 import type { Db } from '../../db/database.js';
 import type { UserRow } from '../../db/schema.js';
-import { conflict, notFound } from '../../errors.js';
+import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 import { enforce } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
-import { hashPassword } from '../auth/passwords.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { revokeOtherFamilies } from '../auth/refresh-tokens.repo.js';
 import { findOrg } from '../orgs/orgs.repo.js';
 import { canOrg } from '../orgs/orgs.policy.js';
 import { canUser } from './users.policy.js';
@@ -12,6 +13,8 @@ import * as repo from './users.repo.js';
 export interface UserEvents {
   /** A user was deleted, or lost admin rights: open sockets must learn of it. */
   userChanged?(orgId: string, userId: string, change: 'deleted' | 'role'): void;
+  /** Sessions of the user were ended by a password change: their sockets must close. */
+  sessionsEnded?(orgId: string, userId: string, sessionIds: readonly string[]): void;
 }
 
 export function createUserService(db: Db, events: UserEvents = {}) {
@@ -54,10 +57,29 @@ export function createUserService(db: Db, events: UserEvents = {}) {
     async update(
       p: Principal,
       id: string,
-      patch: { fullName?: string; email?: string; password?: string; role?: 'admin' | 'member' },
+      patch: {
+        fullName?: string;
+        email?: string;
+        password?: string;
+        role?: 'admin' | 'member';
+        currentPassword?: string;
+      },
     ): Promise<UserRow> {
       const user = await visibleUser(p, id);
       enforce(canUser(p, 'update', user));
+      const self = p.kind === 'user' && p.id === user.id;
+      // A stolen access token must not become a permanent takeover: changing one's own
+      // password or email takes the password one has now.
+      if (self && (patch.password !== undefined || patch.email !== undefined)) {
+        if (patch.currentPassword === undefined) {
+          throw badRequest(
+            'body.current_password is required to change your own password or email',
+          );
+        }
+        if (!(await verifyPassword(patch.currentPassword, user.passwordHash))) {
+          throw forbidden('body.current_password is wrong');
+        }
+      }
       if (patch.role !== undefined) enforce(canUser(p, 'changeRole', user));
       if (
         patch.role === 'member' &&
@@ -73,6 +95,12 @@ export function createUserService(db: Db, events: UserEvents = {}) {
         ...(patch.password !== undefined && { passwordHash: await hashPassword(patch.password) }),
       });
       if (!updated) throw notFound('user');
+      if (patch.password !== undefined) {
+        // One's own change keeps the session that made it; an admin's reset ends them all.
+        const keep = self && p.kind === 'user' ? p.sessionId : undefined;
+        const ended = await revokeOtherFamilies(db, user.orgId, user.id, keep);
+        if (ended.length) events.sessionsEnded?.(user.orgId, user.id, ended);
+      }
       if (patch.role !== undefined && patch.role !== user.role)
         events.userChanged?.(user.orgId, user.id, 'role');
       return updated;
