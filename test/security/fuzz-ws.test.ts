@@ -171,7 +171,15 @@ describe('fuzzing the sockets from their frame schemas', () => {
     await fc.assert(
       fc.asyncProperty(batches, async (frames) => {
         if (!isOpen(s)) {
-          s = track(await connect(t, orgId, groupId, member.token));
+          const code = (await s.closed).code;
+          s = track(
+            await connect(t, orgId, groupId, member.token).catch((err: unknown) => {
+              const e = err as { status?: number; body?: unknown };
+              throw new Error(
+                `reconnecting after close ${code}: ${e.status ?? String(err)} ${JSON.stringify(e.body)}`,
+              );
+            }),
+          );
           pings = 0;
         }
         for (const f of frames) {
