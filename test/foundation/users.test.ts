@@ -218,6 +218,26 @@ describe('users', { timeout: 120_000 }, () => {
     expect(relog.status).toBe(200);
   });
 
+  it('refuses common breached passwords and ones made of the username or email, naming the field', async () => {
+    const name = uname('pat');
+    for (const password of ['password', '12345678', 'Qwertyuiop', `${name}`, `my-${name}-1`]) {
+      const res = await post(admin.token, newUserBody({ username: name, password }));
+      expectError(res, 400, 'bad_request', 'body.password');
+    }
+    const me = await createUser(t, orgId);
+    expectError(
+      await put(me.token, me.user.id, { password: 'iloveyou', current_password: PASSWORD }),
+      400,
+      'bad_request',
+      'body.password',
+    );
+    const fine = await post(
+      admin.token,
+      newUserBody({ username: name, password: 'plum-lantern-47-oak' }),
+    );
+    expect(fine.status).toBe(201);
+  });
+
   it('an admin changes roles; an org keeps at least one admin (409)', async () => {
     const orgId2 = (await createOrg(t)).id;
     const boss = await createUser(t, orgId2, { role: 'admin' });

@@ -5,6 +5,7 @@ import { forbidden, rateLimited, unauthorized } from '../../errors.js';
 import type { LimiterFactory } from '../../shared/rate-limit.js';
 import { insertOrg } from '../orgs/orgs.repo.js';
 import { findUser, findUserByLogin, insertUser } from '../users/users.repo.js';
+import { assertAcceptablePassword } from './password-policy.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import * as tokensRepo from './refresh-tokens.repo.js';
 import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens.js';
@@ -125,6 +126,7 @@ export function createAuthService(opts: {
       ip: string;
     }) {
       if (!opts.signupOpen) throw forbidden('self-service signup is closed on this server');
+      await assertAcceptablePassword(input.password, input);
       const allowed = await signups.consume(input.ip);
       if (!allowed.ok) throw rateLimited(allowed.retryAfterSec);
       const passwordHash = await hashPassword(input.password);

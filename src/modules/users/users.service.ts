@@ -4,6 +4,7 @@ import { badRequest, conflict, forbidden, notFound } from '../../errors.js';
 import { enforce } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { assertAcceptablePassword } from '../auth/password-policy.js';
 import { revokeOtherFamilies } from '../auth/refresh-tokens.repo.js';
 import { findOrg } from '../orgs/orgs.repo.js';
 import { canOrg } from '../orgs/orgs.policy.js';
@@ -45,6 +46,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
     ): Promise<UserRow> {
       enforce(canOrg(p, 'administer', { id: input.orgId }));
       if (!(await findOrg(db, input.orgId))) throw notFound('org');
+      await assertAcceptablePassword(input.password, input);
       return repo.insertUser(db, input.orgId, {
         username: input.username,
         email: input.email,
@@ -87,6 +89,12 @@ export function createUserService(db: Db, events: UserEvents = {}) {
         (await repo.countOtherAdmins(db, user.orgId, user.id)) === 0
       ) {
         throw conflict('an org must keep at least one admin');
+      }
+      if (patch.password !== undefined) {
+        await assertAcceptablePassword(patch.password, {
+          username: user.username,
+          email: patch.email ?? user.email,
+        });
       }
       const updated = await repo.updateUser(db, user.orgId, user.id, {
         ...(patch.fullName !== undefined && { fullName: patch.fullName }),
