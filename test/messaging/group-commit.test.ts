@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  insertAcrossGroups,
-  insertMessages,
-  type NewMessage,
-} from '../../src/modules/messages/messages.repo.js';
+import { insertMessages, type NewMessage } from '../../src/modules/messages/messages.repo.js';
 import { MessageWriter } from '../../src/modules/messages/messages.writer.js';
 import {
   api,
@@ -15,8 +11,6 @@ import {
   type TestApp,
 } from '../helpers/app.js';
 import { connect, type MessageFrame, type TestSocket } from './socket-client.js';
-
-type repoResult = Awaited<ReturnType<typeof insertMessages>>[number];
 
 const range = (from: number, to: number) =>
   Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
@@ -144,73 +138,6 @@ describe('group commit (messages stored in batches)', () => {
     for (const r of results) seqOfKey.set(r.key, (seqOfKey.get(r.key) ?? new Set()).add(r.seq));
     expect([...seqOfKey.values()].every((s) => s.size === 1)).toBe(true);
     expect(seqOfKey.size).toBe(96);
-  });
-
-  it('one statement stores several groups, each with its own contiguous seqs', async () => {
-    const [g1, g2] = [await newGroup(), await newGroup()];
-    const db = t.app.database.db;
-    const at = (groupId: string, m: NewMessage) => ({ orgId, groupId, message: m });
-    const r = await insertAcrossGroups(db, [
-      at(g1, msg(alice, 'a1', 'k')),
-      at(g2, msg(alice, 'b1', 'k')), // the same key in another group is another message
-      at('no-such-group', msg(alice, 'lost')),
-      at(g1, msg(bob, 'a2')),
-      at(g2, msg(alice, 'b1 again', 'k')), // a retry within the batch, in its group
-      at(g2, msg(bob, 'b2')),
-    ]);
-    expect(r.map((x) => [x?.row.groupId, x?.row.seq, x?.row.content, x?.created])).toEqual([
-      [g1, 1, 'a1', true],
-      [g2, 1, 'b1', true],
-      [undefined, undefined, undefined, undefined],
-      [g1, 2, 'a2', true],
-      [g2, 1, 'b1', false],
-      [g2, 2, 'b2', true],
-    ]);
-    const next = await insertAcrossGroups(db, [at(g2, msg(bob, 'b3')), at(g1, msg(bob, 'a3'))]);
-    expect(next.map((x) => [x?.row.groupId, x?.row.seq])).toEqual([
-      [g2, 3],
-      [g1, 3],
-    ]);
-  });
-
-  it('messages of many groups written in one turn share one statement', async () => {
-    const gs: string[] = [];
-    for (let i = 0; i < 10; i++) gs.push(await newGroup());
-    const writer = new MessageWriter(t.app.database.db);
-    const queries = async () => {
-      const res = await fetch(`${t.url}/metrics`);
-      const m = /^orghub_db_queries_total (\d+)/m.exec(await res.text());
-      return Number(m![1]);
-    };
-    const before = await queries();
-    const results = await Promise.all(gs.map((g) => writer.write(orgId, g, msg(alice, g))));
-    const spent = (await queries()) - before;
-    expect(results.map((r) => [r?.row.groupId, r?.row.seq])).toEqual(gs.map((g) => [g, 1]));
-    // One statement for the ten groups (a reminder tick may add one of its own); ten before.
-    expect(spent).toBeLessThanOrEqual(3);
-  });
-
-  it('writers (as nodes) over overlapping groups in opposite orders: no deadlock, no gap', async () => {
-    const gs: string[] = [];
-    for (let i = 0; i < 6; i++) gs.push(await newGroup());
-    const db = t.app.database.db;
-    const nodes = [new MessageWriter(db), new MessageWriter(db), new MessageWriter(db)];
-    const sends: Array<Promise<repoResult>> = [];
-    for (let round = 0; round < 20; round++) {
-      nodes.forEach((node, n) => {
-        const order = n % 2 ? [...gs].reverse() : gs;
-        for (const g of order)
-          sends.push(node.write(orgId, g, msg(n ? alice : bob, `${n}-${round}`)));
-      });
-    }
-    const results = await Promise.all(sends);
-    for (const g of gs) {
-      const seqs = results
-        .filter((r) => r?.row.groupId === g)
-        .map((r) => r!.row.seq)
-        .sort((a, b) => a - b);
-      expect(seqs).toEqual(range(1, 60));
-    }
   });
 
   it('a message the database refuses fails alone; the rest of its batch is stored', async () => {

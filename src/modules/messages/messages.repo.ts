@@ -83,48 +83,26 @@ const fromRaw = (r: RawMessage): MessageRow => ({
   createdAt: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
 });
 
-/** One message to store, with the group it goes to. */
-export interface GroupMessage {
-  orgId: string;
-  groupId: string;
-  message: NewMessage;
-}
-
-/** Several messages of ONE group in one statement: `insertAcrossGroups` with one group. */
-export function insertMessages(
+/**
+ * Stores several messages of ONE group in ONE statement (a group commit): one UPDATE takes
+ * the group's row lock and a contiguous seq range, one multi-row INSERT uses it, in input
+ * order. A `(user, client_msg_id)` already stored, or repeated earlier in the same batch, takes
+ * no seq and comes back as the original row with `created: false`. Answers one entry per
+ * input, in input order; `undefined` entries when the group does not exist.
+ *
+ * The duplicate check reads the statement's snapshot, taken before the row lock: a duplicate
+ * committed by another node in between makes the INSERT fail with a unique violation (23505),
+ * which rolls the whole statement back (no seq is spent); the caller then stores one by one.
+ */
+export async function insertMessages(
   db: Db,
   orgId: string,
   groupId: string,
   batch: readonly NewMessage[],
 ): Promise<Array<InsertResult | undefined>> {
-  return insertAcrossGroups(
-    db,
-    batch.map((message) => ({ orgId, groupId, message })),
-  );
-}
-
-/**
- * Stores messages of any number of groups in ONE statement (a group commit): the groups' rows
- * are locked in one order, (org, group), by every statement of every node, so two statements
- * over overlapping groups queue instead of deadlocking; one UPDATE gives each group a
- * contiguous seq range and one multi-row INSERT uses them, in input order within each group.
- * A `(user, client_msg_id)` already stored in that group, or repeated earlier in the same
- * batch, takes no seq and comes back as the original row with `created: false`. Answers one
- * entry per input, in input order; `undefined` for messages of a group that does not exist.
- *
- * The duplicate check reads the statement's snapshot, taken before the row locks: a duplicate
- * committed by another node in between makes the INSERT fail with a unique violation (23505),
- * which rolls the whole statement back (no seq is spent); the caller then stores one by one.
- */
-export async function insertAcrossGroups(
-  db: Db,
-  batch: readonly GroupMessage[],
-): Promise<Array<InsertResult | undefined>> {
   const input = JSON.stringify(
-    batch.map(({ orgId, groupId, message: m }, ord) => ({
+    batch.map((m, ord) => ({
       ord,
-      org_id: orgId,
-      group_id: groupId,
       id: m.id,
       user_id: m.userId,
       username: m.username,
@@ -137,44 +115,32 @@ export async function insertAcrossGroups(
   const cols = sql.raw(
     'id, org_id, group_id, seq, user_id, username, client_id, client_msg_id, content, created_at',
   );
-  // `locked` is read whole (count) by a condition of `bump` that does not depend on its rows,
-  // so every lock is taken, in order, before the UPDATE touches its first row.
   const result = await db.execute(sql`
     with input as (
       select * from json_to_recordset(${input}::json) as t(
-        ord int, org_id text, group_id text, id uuid, user_id uuid, username text,
-        client_id text, client_msg_id text, content text, created_at timestamptz)
-    ), locked as (
-      select g.org_id, g.id from groups g
-      where (g.org_id, g.id) in (select i.org_id, i.group_id from input i)
-      order by g.org_id, g.id
-      for update
+        ord int, id uuid, user_id uuid, username text, client_id text, client_msg_id text,
+        content text, created_at timestamptz)
     ), old as (
       select i.ord, m.id, m.org_id, m.group_id, m.seq, m.user_id, m.username, m.client_id,
              m.client_msg_id, m.content, m.created_at
       from input i join messages m
-        on m.org_id = i.org_id and m.group_id = i.group_id
+        on m.org_id = ${orgId} and m.group_id = ${groupId}
        and m.user_id = i.user_id and m.client_msg_id = i.client_msg_id
     ), fresh as (
-      select i.*, row_number() over (partition by i.org_id, i.group_id order by i.ord) as rn
-      from input i
+      select i.*, row_number() over (order by i.ord) as rn from input i
       where not exists (select 1 from old o where o.ord = i.ord)
         and not exists (
           select 1 from input j
-          where j.ord < i.ord and j.org_id = i.org_id and j.group_id = i.group_id
-            and j.user_id = i.user_id and j.client_msg_id = i.client_msg_id)
-    ), counts as (
-      select f.org_id, f.group_id, count(*) as n from fresh f group by f.org_id, f.group_id
+          where j.ord < i.ord and j.user_id = i.user_id and j.client_msg_id = i.client_msg_id)
     ), bump as (
-      update groups g set last_seq = g.last_seq + c.n
-      from counts c
-      where g.org_id = c.org_id and g.id = c.group_id and (select count(*) from locked) >= 0
-      returning g.org_id, g.id, g.last_seq, c.n
+      update groups set last_seq = last_seq + (select count(*) from fresh)
+      where org_id = ${orgId} and id = ${groupId}
+      returning last_seq
     ), ins as (
       insert into messages (${cols})
-      select f.id, f.org_id, f.group_id, b.last_seq - b.n + f.rn,
+      select f.id, ${orgId}, ${groupId}, b.last_seq - (select count(*) from fresh) + f.rn,
              f.user_id, f.username, f.client_id, f.client_msg_id, f.content, f.created_at
-      from fresh f join bump b on b.org_id = f.org_id and b.id = f.group_id
+      from fresh f cross join bump b
       returning ${cols}
     )
     select null::int as ord, ${cols} from ins
@@ -184,23 +150,21 @@ export async function insertAcrossGroups(
   const byId = new Map<string, MessageRow>();
   const byOrd = new Map<number, MessageRow>();
   const byKey = new Map<string, MessageRow>();
-  const keyOf = (orgId: string, groupId: string, userId: string, clientMsgId: string) =>
-    `${orgId}\u0000${groupId}\u0000${userId}\u0000${clientMsgId}`;
   for (const raw of rows) {
     const row = fromRaw(raw);
     if (raw.ord === null) byId.set(row.id, row);
     else byOrd.set(raw.ord, row);
     if (row.userId !== null && row.clientMsgId !== null) {
-      byKey.set(keyOf(row.orgId, row.groupId, row.userId, row.clientMsgId), row);
+      byKey.set(`${row.userId}\u0000${row.clientMsgId}`, row);
     }
   }
-  return batch.map(({ orgId, groupId, message: m }, ord): InsertResult | undefined => {
+  return batch.map((m, ord): InsertResult | undefined => {
     const made = byId.get(m.id);
     if (made) return { row: made, created: true };
     const stored =
       byOrd.get(ord) ??
       (m.userId !== null && m.clientMsgId !== null
-        ? byKey.get(keyOf(orgId, groupId, m.userId, m.clientMsgId))
+        ? byKey.get(`${m.userId}\u0000${m.clientMsgId}`)
         : undefined);
     return stored && { row: stored, created: false };
   });
