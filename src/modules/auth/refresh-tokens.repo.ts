@@ -63,15 +63,7 @@ export async function revokeOtherFamilies(
   return [...new Set(rows.map((r) => r.familyId))];
 }
 
+/** Revokes every session of the user (refresh-token reuse). */
 export async function revokeAllForUser(db: Db, orgId: string, userId: string) {
-  await db
-    .update(refreshTokens)
-    .set({ revokedAt: new Date() })
-    .where(
-      and(
-        eq(refreshTokens.orgId, orgId),
-        eq(refreshTokens.userId, userId),
-        isNull(refreshTokens.revokedAt),
-      ),
-    );
+  await revokeOtherFamilies(db, orgId, userId, undefined);
 }
