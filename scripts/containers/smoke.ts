@@ -49,6 +49,10 @@ async function call(method: string, path: string, token: string, body?: unknown)
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
+// Neither common nor containing the username or email (the password policy refuses those).
+const passwordOf = (u: string) =>
+  `tide-lantern-${u.length}-harbor-${u === 'alice' ? 'north' : 'south'}`;
+
 interface Message {
   type: string;
   seq?: number;
@@ -121,7 +125,7 @@ async function main() {
       org_id: 'ship',
       username: u,
       email: `${u}@ship.test`,
-      password: `${u}-container-pass`,
+      password: passwordOf(u),
       role: u === 'alice' ? 'admin' : 'member',
     });
   }
@@ -134,7 +138,7 @@ async function main() {
         await call('POST', '/api/v1/auth/login', '', {
           org_id: 'ship',
           username: u,
-          password: `${u}-container-pass`,
+          password: passwordOf(u),
         })
       )['access_token'],
     );
