@@ -45,6 +45,7 @@ import { registerPresenceRoutes } from './http/routes/presence.routes.js';
 import { createPresenceService } from './modules/presence/presence.service.js';
 import { groupAddedEvent } from './modules/orgs/orgs.mapper.js';
 import type { Broker } from './realtime/broker.js';
+import { warnOfPlaceholderSecrets } from './shared/placeholder-secrets.js';
 import {
   lockDataDir,
   loadSecrets,
@@ -136,6 +137,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     cleanups.push(() => backend.close());
     const broker: Broker = backend.broker;
     warnOfNodeLocalSecrets(config, http.log);
+    warnOfPlaceholderSecrets(config, http.log);
 
     const database = config.databaseUrl
       ? await openPostgres(config.databaseUrl, {
