@@ -1,6 +1,8 @@
 export { OrgHubClient, type ClientOptions } from './client.js';
 export {
+  DEFAULT_GROUP_EVENTS,
   GroupSocket,
+  type GroupSocketEvent,
   type GroupSocketOptions,
   type LiveEvents,
   type SocketEvents,

@@ -53,6 +53,15 @@ export interface SocketEvents extends LiveEvents {
   error: ErrorFrame | { type: 'client'; code: string; message: string };
 }
 
+/** What a group socket may opt in to beyond `message` and `broadcast` frames (`events=`). */
+export type GroupSocketEvent = 'presence' | 'typing' | 'tasks' | 'changes' | 'all';
+
+/**
+ * The SDK's default: the events `GroupSocket` emits besides messages and broadcasts
+ * (`presence.join` / `presence.leave`, `task.*` and `task.reminder`).
+ */
+export const DEFAULT_GROUP_EVENTS: readonly GroupSocketEvent[] = ['presence', 'tasks'];
+
 export interface GroupSocketOptions {
   /** Read at every (re)connect, so a reconnect can go to another server. */
   baseUrl: string | (() => string);
@@ -64,6 +73,11 @@ export interface GroupSocketOptions {
   clientId?: string;
   /** Resume point: the last seq the caller already holds. */
   sinceSeq?: number;
+  /**
+   * What the server sends beyond messages and broadcasts; default `DEFAULT_GROUP_EVENTS`
+   * (presence and tasks). `[]` asks for messages and broadcasts only, as a seed client gets.
+   */
+  events?: readonly GroupSocketEvent[];
   backoffBaseMs?: number;
   backoffCapMs?: number;
   /** After a reconnect with no replayed message for this long, report `recovered: true`. */
@@ -178,6 +192,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
     }
     if (this._state === 'closed') return;
     const { orgId, groupId, clientId } = this.opts;
+    const events = this.opts.events ?? DEFAULT_GROUP_EVENTS;
     const ws = dial(
       this.opts,
       `/ws/orgs/${encodeURIComponent(orgId)}/groups/${encodeURIComponent(groupId)}`,
@@ -185,6 +200,7 @@ export class GroupSocket extends Emitter<SocketEvents> {
         access_token: token,
         ...(this.lastSeq !== null && { since_seq: String(this.lastSeq) }),
         ...(clientId && { clientId }),
+        ...(events.length > 0 && { events: events.join(',') }),
       },
     );
     const resumed = this.lastSeq !== null;

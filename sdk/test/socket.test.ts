@@ -23,6 +23,7 @@ let t: TestApp;
 let orgId: string;
 let alice: OrgHubClient;
 let bob: OrgHubClient;
+let aliceId: string;
 
 async function signIn(url: string, username: string) {
   const c = new OrgHubClient({ baseUrl: url });
@@ -49,6 +50,7 @@ beforeAll(async () => {
   t = await startApp({ keepData: true });
   orgId = (await createOrg(t)).id;
   const a = await createUser(t, orgId, { username: 'alice' });
+  aliceId = a.user.id;
   await createUser(t, orgId, { username: 'bob' });
   await api(t, 'POST', `/api/v1/orgs/${orgId}/groups`, {
     token: a.token,
@@ -85,6 +87,23 @@ describe('group socket against a real server', () => {
     a.close();
     b.close();
     expect(a.state).toBe('closed');
+  });
+
+  it('opts in to presence and task events by default; events: [] gets messages and broadcasts only', async () => {
+    const byDefault = alice.group(orgId, 'general', { WebSocket: WS }).connect();
+    const seedLike = alice.group(orgId, 'general', { WebSocket: WS, events: [] }).connect();
+    const tasks: string[][] = [[], []];
+    byDefault.on('task.created', (e) => tasks[0]!.push(e.task.title));
+    seedLike.on('task.created', (e) => tasks[1]!.push(e.task.title));
+    const seen = [collect(byDefault), collect(seedLike)];
+    await Promise.all([once(byDefault, 'connected'), once(seedLike, 'connected')]);
+    await alice.createTask(aliceId, { title: 'sdk default events' });
+    await until(() => tasks[0]!.length === 1);
+    const sender = bob.group(orgId, 'general', { WebSocket: WS }).connect();
+    const m = await sender.send('marker');
+    await until(() => seen.every((got) => got.some((x) => x.id === m.id)));
+    expect(tasks).toEqual([['sdk default events'], []]);
+    for (const s of [byDefault, seedLike, sender]) s.close();
   });
 
   it('survives a server kill and restart on the same data: nothing lost, nothing duplicated', async () => {

@@ -30,6 +30,10 @@ export const Broadcast = Type.Object(
     username: Type.String(),
     content: Type.String(),
     timestamp: Timestamp(),
+    group_id: Type.Optional(
+      Slug('on the group socket only: that socket’s group (the seed’s broadcast shape)'),
+    ),
+    client_id: Type.Optional(Type.Null({ description: 'on the group socket only: always null' })),
   },
   { $id: 'Broadcast' },
 );
@@ -51,6 +55,19 @@ export const ErrorFrame = Type.Object(
   { $id: 'ErrorFrame' },
 );
 export type ErrorFrame = Static<typeof ErrorFrame>;
+
+/**
+ * What a group socket may opt in to with `events=<comma-separated list>`, beyond the `message`
+ * and `broadcast` frames every seed client reads: `presence` (presence.join/leave), `typing`,
+ * `tasks` (task.created/updated/deleted, task.reminder), `changes` (edits, deletes, reactions,
+ * pins) and `all` (those, and access.revoked).
+ */
+export const GROUP_SOCKET_EVENTS = ['presence', 'typing', 'tasks', 'changes', 'all'] as const;
+export type GroupSocketEvent = (typeof GROUP_SOCKET_EVENTS)[number];
+export const GroupSocketEvents = Type.String({
+  pattern: `^(${GROUP_SOCKET_EVENTS.join('|')})(,(${GROUP_SOCKET_EVENTS.join('|')}))*$`,
+  description: `comma-separated: ${GROUP_SOCKET_EVENTS.join(', ')}; default none (only message and broadcast frames)`,
+});
 
 export const CLIENT_MSG_ID_MAX = 64;
 export const CLIENT_ID_MAX = 128;

@@ -145,7 +145,9 @@ function appendingTo(broker: Broker, cache: HistoryCache): Broker {
   return {
     nodeId: broker.nodeId,
     publish(msg) {
-      if (msg.seq !== undefined) void cache.append(msg.channel, msg.seq, msg.frame);
+      // Only messages: a seq of another entry type (a change) is a hole the store fills.
+      if (msg.seq !== undefined && msg.type === 'message')
+        void cache.append(msg.channel, msg.seq, msg.frame);
       return broker.publish(msg);
     },
     subscribe: (channel) => broker.subscribe(channel),

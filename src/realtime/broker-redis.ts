@@ -11,11 +11,15 @@ export interface RedisBrokerOptions {
 }
 
 const NODE_ID_LENGTH = 36;
+/** A frame type that can sit in the header (no `|` or `;`); any other is left to the receiver. */
+const WIRE_TYPE = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * The Redis broker: one connection publishes, another subscribes. On the wire a message is
- * `<node id>|<seq or empty>|<frame>`: the frame is not parsed or re-encoded, and the node id
- * lets a node drop its own echoes.
+ * `<node id>|<seq or empty>;<type>|<frame>`: the frame is not parsed or re-encoded, the node
+ * id lets a node drop its own echoes, and the type travels beside the frame. A node of the
+ * previous version (`<node id>|<seq or empty>|<frame>`, no type) is still understood, and it
+ * drops ours (its seq no longer parses) rather than misreading them.
  *
  * Subscriptions are kept here (not only in ioredis) so that, after every reconnection, this
  * broker itself re-subscribes to exactly the wanted channels and only then fires `onResync`:
@@ -71,7 +75,8 @@ export class RedisBroker implements Broker {
   async publish(msg: BrokerMessage): Promise<void> {
     if (this.closed) throw new Error('broker closed');
     if (this.pub.status !== 'ready') throw new Error(`redis ${this.pub.status}`);
-    const payload = `${this.nodeId}|${msg.seq ?? ''}|${msg.frame}`;
+    const type = msg.type !== undefined && WIRE_TYPE.test(msg.type) ? `;${msg.type}` : '';
+    const payload = `${this.nodeId}|${msg.seq ?? ''}${type}|${msg.frame}`;
     const channel = this.wire(msg.channel);
     if (!this.opts.target.cluster) {
       // One connection: Redis sees commands in the order they were written.
@@ -167,11 +172,16 @@ export class RedisBroker implements Broker {
     if (payload.startsWith(this.nodeId)) return; // own echo
     const bar = payload.indexOf('|', NODE_ID_LENGTH + 1);
     if (payload[NODE_ID_LENGTH] !== '|' || bar < 0) return; // not ours: another program's message
-    const seqText = payload.slice(NODE_ID_LENGTH + 1, bar);
+    const head = payload.slice(NODE_ID_LENGTH + 1, bar);
+    const semi = head.indexOf(';');
+    const seqText = semi < 0 ? head : head.slice(0, semi);
     const seq = seqText === '' ? undefined : Number(seqText);
     if (seq !== undefined && !Number.isSafeInteger(seq)) return;
     const frame = payload.slice(bar + 1);
-    this.handler(seq === undefined ? { channel, frame } : { channel, frame, seq });
+    const msg: BrokerMessage = { channel, frame };
+    if (semi >= 0) msg.type = head.slice(semi + 1);
+    if (seq !== undefined) msg.seq = seq;
+    this.handler(msg);
   }
 
   private setState(which: 'pub' | 'sub', up: boolean, reason?: string) {

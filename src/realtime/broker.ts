@@ -1,11 +1,14 @@
 /**
  * A message carried between nodes. `frame` is the JSON text exactly as sockets receive it,
- * encoded once by the producer; `seq` is set for group messages so receivers can order them
- * and notice gaps.
+ * encoded once by the producer; `type` is its `type` field, carried beside it so that no
+ * receiver has to parse or match the text to route it; `seq` is set for group messages so
+ * receivers can order them and notice gaps.
  */
 export interface BrokerMessage {
   channel: string;
   frame: string;
+  /** Absent only from a node that does not send it (an older version). */
+  type?: string;
   seq?: number;
 }
 

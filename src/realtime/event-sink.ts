@@ -11,7 +11,7 @@ import type { Hub } from './hub.js';
 export function createEventSink(hub: Hub, onError: (err: unknown) => void = () => {}): EventSink {
   const send = (channel: () => string, event: ServerEvent) => {
     try {
-      hub.publish(channel(), JSON.stringify(event));
+      hub.publish(channel(), event.type, JSON.stringify(event));
     } catch (err) {
       onError(err);
     }

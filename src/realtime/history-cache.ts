@@ -73,7 +73,7 @@ export class HistoryCache {
       const bar = member.indexOf('|');
       if (seq !== afterSeq + frames.length + 1) return null; // a hole: ask the store
       if (Number(member.slice(0, bar)) < notBefore) return null; // retention: the store decides
-      frames.push(makeFrame(member.slice(bar + 1), seq));
+      frames.push(makeFrame('message', member.slice(bar + 1), seq)); // only messages are cached
     }
     return frames;
   }

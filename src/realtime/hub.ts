@@ -1,8 +1,12 @@
 import type { Broker, BrokerMessage } from './broker.js';
 import { parseChannel } from './channels.js';
 
-/** A frame encoded once per broadcast: the JSON text, its UTF-8 bytes, and a group seq. */
+/**
+ * A frame encoded once per broadcast: the JSON text, its UTF-8 bytes, a group seq, and its
+ * `type` carried beside the text, so that sockets route it by value, never by reading JSON.
+ */
 export interface Frame {
+  readonly type: string;
   readonly text: string;
   readonly data: Buffer;
   readonly seq: number | undefined;
@@ -10,7 +14,8 @@ export interface Frame {
   wire?: Buffer;
 }
 
-export const makeFrame = (text: string, seq?: number): Frame => ({
+export const makeFrame = (type: string, text: string, seq?: number): Frame => ({
+  type,
   text,
   data: Buffer.from(text),
   seq,
@@ -53,6 +58,20 @@ interface GroupOrder {
 interface Channel {
   subs: Set<Subscriber>;
   order: GroupOrder | undefined;
+}
+
+/**
+ * The `type` of a frame from a node that did not carry it beside the text (a node of the
+ * previous version during a rolling upgrade): read once here, at the seam, never by sockets.
+ */
+function typeOfText(text: string): string {
+  try {
+    const v: unknown = JSON.parse(text);
+    const t = typeof v === 'object' && v !== null ? (v as { type?: unknown }).type : undefined;
+    return typeof t === 'string' ? t : '';
+  } catch {
+    return '';
+  }
 }
 
 const FILL_PAGE = 500;
@@ -131,10 +150,13 @@ export class Hub {
     return this.channels.get(channel)?.order?.lastSeq;
   }
 
-  /** Delivers to this node's subscribers and hands the frame to the broker for the others. */
-  publish(channel: string, text: string, seq?: number): void {
+  /**
+   * Delivers to this node's subscribers and hands the frame to the broker for the others.
+   * `type` is the event's `type` field, carried beside the encoded text.
+   */
+  publish(channel: string, type: string, text: string, seq?: number): void {
     const msg: BrokerMessage =
-      seq === undefined ? { channel, frame: text } : { channel, frame: text, seq };
+      seq === undefined ? { channel, type, frame: text } : { channel, type, frame: text, seq };
     this.receive(msg);
     if (this.closed) return;
     // At most once across nodes: a broker that is down means local delivery only.
@@ -145,7 +167,7 @@ export class Hub {
   receive(msg: BrokerMessage): void {
     const ch = this.channels.get(msg.channel);
     if (!ch) return;
-    const frame = makeFrame(msg.frame, msg.seq);
+    const frame = makeFrame(msg.type ?? typeOfText(msg.frame), msg.frame, msg.seq);
     const order = ch.order;
     if (!order || frame.seq === undefined) {
       this.deliverAll(ch, frame);

@@ -38,7 +38,7 @@ export function createPresenceTracker(
       user_id: s.userId,
       username: s.username,
     };
-    hub.publish(channels.group(s.orgId, s.groupId), JSON.stringify(event));
+    hub.publish(channels.group(s.orgId, s.groupId), type, JSON.stringify(event));
   };
   presence.onExpired((orgId, groupId, user) =>
     announce('presence.leave', { connId: '', orgId, groupId, ...user }),

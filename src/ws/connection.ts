@@ -8,7 +8,8 @@ import type { Metrics } from '../modules/ops/metrics.js';
 import type { Frame, Hub, Subscriber } from '../realtime/hub.js';
 import { PONG, errorFrame, parseClientFrame } from './frames.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
-import { ACCESS_HEAD } from './workspace-frames.js';
+import type { GroupSocketFilter } from './group-events.js';
+import { seedBroadcast } from './seed-frames.js';
 
 export interface ConnectionContext {
   id: string;
@@ -25,6 +26,11 @@ export interface ConnectionContext {
   expiresAt?: number | undefined;
   /** The login session the token belongs to (a user's), so that logout can end the socket. */
   sessionId?: string | undefined;
+  /**
+   * Set on the seed's group socket: the frame types it sends (`events=`), and broadcasts in
+   * the seed's shape. Unset (a workspace socket's lane): every frame, as it is.
+   */
+  events?: GroupSocketFilter | undefined;
 }
 
 export interface ConnectionDeps {
@@ -172,8 +178,10 @@ export class Connection implements Subscriber {
         this.lastSeq = f.seq!;
         if (full && i === page.length - 1) {
           // The next page is read once this one has left: a long replay never piles up.
-          sent = new Promise((resolve) => (bytes += this.write(f, () => resolve())));
-        } else {
+          sent = new Promise((resolve) =>
+            this.wants(f) ? (bytes += this.write(f, () => resolve())) : resolve(),
+          );
+        } else if (this.wants(f)) {
           bytes += this.write(f);
         }
       }
@@ -194,11 +202,21 @@ export class Connection implements Subscriber {
         return 0;
       }
       if (frame.seq <= this.lastSeq) return 0;
+      // A seq the socket does not take (a change without events=changes) is skipped.
       this.lastSeq = frame.seq;
-    } else if (this.onAccess && frame.text.startsWith(ACCESS_HEAD)) {
+    } else if (this.onAccess && frame.type === 'access.revoked') {
       this.onAccess(this, frame.text);
     }
+    if (!this.wants(frame)) return 0;
+    const events = this.ctx.events;
+    if (events && frame.type === 'broadcast')
+      return this.write(seedBroadcast(frame, this.ctx.groupId));
     return this.write(frame);
+  }
+
+  /** Whether this socket sends frames of this type (by the type beside the frame). */
+  private wants(frame: Frame): boolean {
+    return this.ctx.events?.wants(frame.type) ?? true;
   }
 
   private write(frame: Frame, sent?: () => void): number {

@@ -137,6 +137,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
             sinceSeq: a.sinceSeq,
             expiresAt: p.expiresAt,
             sessionId: p.sessionId,
+            events: a.events,
           },
           {
             hub,

@@ -8,6 +8,7 @@ import type { Principal } from '../modules/auth/principal.js';
 import type { GroupAccess, GroupService } from '../modules/groups/groups.service.js';
 import { CLIENT_ID_MAX } from '../protocol/messages.js';
 import type { OriginPolicy } from '../http/origins.js';
+import { parseEvents, type GroupSocketFilter } from './group-events.js';
 
 /** A refusal decided before the upgrade; answered as HTTP with the JSON error body. */
 export class UpgradeRefused extends AppError {
@@ -23,6 +24,8 @@ export interface Authorized {
   access: GroupAccess;
   clientId: string | null;
   sinceSeq: number | undefined;
+  /** What the socket sends beyond messages and broadcasts (`events=`). */
+  events: GroupSocketFilter;
 }
 
 const PATH = /^\/ws\/orgs\/([^/]+)\/groups\/([^/]+)\/?$/;
@@ -79,7 +82,8 @@ export async function authorize(
   if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
     throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
   }
-  return { principal, orgId, groupId, access, clientId, sinceSeq };
+  const events = parseEvents(url.searchParams.get('events'));
+  return { principal, orgId, groupId, access, clientId, sinceSeq, events };
 }
 
 /** Writes the HTTP refusal and ends the socket. */

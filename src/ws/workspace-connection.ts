@@ -6,10 +6,8 @@ import type { WorkspaceClientFrame } from '../protocol/workspace.js';
 import type { Frame, Subscriber } from '../realtime/hub.js';
 import { Lane, type LaneOwner } from './workspace-lane.js';
 import {
-  ACCESS_HEAD,
   MAX_SUBSCRIPTIONS,
   MESSAGE_HEAD,
-  READ_HEAD,
   TYPING_HEAD,
   clientError,
   errorText,
@@ -21,6 +19,16 @@ import { TypingState } from './workspace-typing.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
 
 type Of<T extends WorkspaceClientFrame['type']> = Extract<WorkspaceClientFrame, { type: T }>;
+
+/** The `id` of an event frame ('' when it has none). */
+function eventId(frame: Frame): string {
+  try {
+    const id = (JSON.parse(frame.text) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : '';
+  } catch {
+    return '';
+  }
+}
 
 /**
  * One workspace socket (`GET /ws`): all of a user's groups and DMs over one connection.
@@ -64,13 +72,10 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
   /** Org and user channel frames (the hub calls it). */
   deliver(frame: Frame): number {
     if (this.closed) return 0;
-    const t = frame.text;
-    if (
-      t.startsWith(READ_HEAD) &&
-      this.ownReads.delete(t.slice(READ_HEAD.length, READ_HEAD.length + 36))
-    )
+    // Routed by the type beside the frame; only these rare events are read for their id.
+    if (frame.type === 'read' && this.ownReads.size && this.ownReads.delete(eventId(frame)))
       return 0;
-    if (t.startsWith(ACCESS_HEAD)) void this.session.onAccessEvent(t);
+    if (frame.type === 'access.revoked') void this.session.onAccessEvent(frame.text);
     return this.write(frame.wire ?? (frame.wire = textFrame(frame.data)), frame.data.length);
   }
 

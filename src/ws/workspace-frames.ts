@@ -18,8 +18,6 @@ const known = new Set<string>(WORKSPACE_FRAME_TYPES);
 
 /** How server frames begin (JSON.stringify keeps key order), to route them without parsing. */
 export const MESSAGE_HEAD = '{"type":"message","id":"';
-export const READ_HEAD = '{"type":"read","id":"';
-export const ACCESS_HEAD = '{"type":"access.revoked"';
 export const TYPING_HEAD = '{"type":"typing"';
 /** Subscriptions one socket may hold: each is a hub subscription and a presence entry. */
 export const MAX_SUBSCRIPTIONS = 1000;

@@ -72,6 +72,6 @@ export class TypingState {
       username,
       ...(stopped && { stopped: true as const }),
     };
-    this.hub.publish(channels.group(orgId, groupId), JSON.stringify(event));
+    this.hub.publish(channels.group(orgId, groupId), event.type, JSON.stringify(event));
   }
 }

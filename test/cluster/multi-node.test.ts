@@ -32,7 +32,9 @@ describe.runIf(services)('three nodes on one PostgreSQL and one Redis', () => {
   let admin: Fixture;
   const open: TestSocket[] = [];
   const join = async (node: TestApp, f: Fixture, groupId = 'general', query = {}) => {
-    const s = await connect(node, orgId, groupId, f.token, { query });
+    const s = await connect(node, orgId, groupId, f.token, {
+      query: { events: 'presence,tasks', ...query },
+    });
     open.push(s);
     return s;
   };

@@ -48,8 +48,8 @@ describe(`group sockets when access changes (${twoNodes ? 'changed on another no
     await admin?.close();
   });
 
-  const join = async (token: string) => {
-    const s = await connect(sockets, orgId, 'secret', token);
+  const join = async (token: string, query: Record<string, string> = {}) => {
+    const s = await connect(sockets, orgId, 'secret', token, { query });
     open.push(s);
     return s;
   };
@@ -126,7 +126,7 @@ describe(`group sockets when access changes (${twoNodes ? 'changed on another no
   it('an org member who is promoted keeps their socket and gets no close', async () => {
     const u = await createUser(admin, orgId);
     await addMember(u.user.id);
-    const s = await join(u.token);
+    const s = await join(u.token, { events: 'all' });
     await setRole(u.user.id, 'admin');
     // The access event reaches the socket (it is visible to clients), and the socket stays.
     await s.next((f) => f.type === 'access.revoked' && f['reason'] === 'role');

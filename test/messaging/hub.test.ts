@@ -145,7 +145,7 @@ describe('hub', () => {
     const sub = new Recorder();
     const org = channels.org(orgId);
     hub.join(org, sub);
-    hub.publish(org, '{"type":"broadcast","id":"x"}');
+    hub.publish(org, 'broadcast', '{"type":"broadcast","id":"x"}');
     expect(sub.frames.map((f) => f.text)).toEqual(['{"type":"broadcast","id":"x"}']);
     hub.close();
   });
@@ -160,15 +160,15 @@ describe('hub', () => {
     one.hub.join(ch, a);
     one.hub.join(ch, b);
     expect(one.broker.calls).toEqual([`sub ${ch}`]);
-    two.hub.publish(ch, '{"type":"task.created","id":"1"}');
+    two.hub.publish(ch, 'task.created', '{"type":"task.created","id":"1"}');
     await until(() => a.frames.length === 1);
     expect(b.frames.length).toBe(1);
     one.hub.leave(ch, a);
     expect(one.broker.calls).toEqual([`sub ${ch}`]);
     one.hub.leave(ch, b);
     expect(one.broker.calls).toEqual([`sub ${ch}`, `unsub ${ch}`]);
-    two.hub.publish(ch, '{"type":"task.created","id":"2"}');
-    one.hub.publish(ch, '{"type":"task.created","id":"3"}');
+    two.hub.publish(ch, 'task.created', '{"type":"task.created","id":"2"}');
+    one.hub.publish(ch, 'task.created', '{"type":"task.created","id":"3"}');
     expect(a.frames.length + b.frames.length).toBe(2);
     one.hub.close();
     two.hub.close();

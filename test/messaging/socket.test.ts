@@ -335,14 +335,17 @@ describe('group socket', () => {
           username: admin.user.username,
           content: 'all hands',
           timestamp: expect.any(String),
+          // The seed's broadcast shape on its group socket.
+          group_id: s === a ? 'general' : 'other',
+          client_id: null,
         });
       }
     });
 
     it("a user's events reach each of their sockets once, and no one else's", async () => {
-      const a1 = await join(alice.token, 'general');
-      const a2 = await join(alice.token, 'other');
-      const b = await join(bob.token, 'general');
+      const a1 = await join(alice.token, 'general', { events: 'tasks' });
+      const a2 = await join(alice.token, 'other', { events: 'tasks' });
+      const b = await join(bob.token, 'general', { events: 'tasks' });
       t.app.events.toUser(orgId, alice.user.id, {
         type: 'task.created',
         id: 'ev-1',

@@ -67,6 +67,20 @@ export function brokerContract(impl: BrokerImpl) {
       expect(a.nodeId).not.toBe(b.nodeId);
     });
 
+    it('carries the frame type beside the frame, with or without a seq', async () => {
+      const { inB } = await setup();
+      const ch = channels.group(org(), 'general');
+      await a.subscribe(ch);
+      await b.subscribe(ch);
+      await a.publish({ channel: ch, type: 'message', frame: '{"t":1}', seq: 3 });
+      await a.publish({ channel: ch, type: 'presence.join', frame: '{"t":2}' });
+      await inB.untilFrame('{"t":2}');
+      expect(inB.got).toEqual([
+        { channel: ch, type: 'message', frame: '{"t":1}', seq: 3 },
+        { channel: ch, type: 'presence.join', frame: '{"t":2}' },
+      ]);
+    });
+
     it('keeps the publish order of one channel', async () => {
       const { inA } = await setup();
       const ch = channels.group(org(), 'ordered');

@@ -23,7 +23,7 @@ describe('presence on group sockets', () => {
   let stranger: Fixture;
   const open: TestSocket[] = [];
   const join = async (f: Fixture, groupId = 'general') => {
-    const s = await connect(t, orgId, groupId, f.token);
+    const s = await connect(t, orgId, groupId, f.token, { query: { events: 'presence' } });
     open.push(s);
     return s;
   };

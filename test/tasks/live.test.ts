@@ -38,9 +38,9 @@ describe('live task events and reminders', () => {
     expect(group.status).toBe(201);
     // The browser form: the token in the query string.
     aliceWs = await connect(t, orgId, 'general', undefined, {
-      query: { access_token: alice.token },
+      query: { access_token: alice.token, events: 'tasks' },
     });
-    bobWs = await connect(t, orgId, 'general', bob.token);
+    bobWs = await connect(t, orgId, 'general', bob.token, { query: { events: 'tasks' } });
     const otherOrg = (await createOrg(t)).id;
     const stranger = await createUser(t, otherOrg);
     const lobby = await api(t, 'POST', `/api/v1/orgs/${otherOrg}/groups`, {
@@ -48,7 +48,9 @@ describe('live task events and reminders', () => {
       body: { id: 'general', name: 'General' },
     });
     expect(lobby.status).toBe(201);
-    strangerWs = await connect(t, otherOrg, 'general', stranger.token);
+    strangerWs = await connect(t, otherOrg, 'general', stranger.token, {
+      query: { events: 'tasks' },
+    });
   });
   afterAll(async () => {
     aliceWs?.ws.terminate();

@@ -81,7 +81,7 @@ describe('reminders across restarts and nodes', () => {
           token: alice.token,
           body: { id: 'g', name: 'G' },
         });
-        const ws = await connect(two, orgId, 'g', alice.token);
+        const ws = await connect(two, orgId, 'g', alice.token, { query: { events: 'tasks' } });
         const at = new Date(Date.now() + 800).toISOString();
         const ids: string[] = [];
         for (let i = 0; i < 40; i++) {

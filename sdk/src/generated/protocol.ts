@@ -368,6 +368,14 @@ export interface Broadcast {
    * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
    */
   timestamp: string;
+  /**
+   * on the group socket only: that socket’s group (the seed’s broadcast shape)
+   */
+  group_id?: string;
+  /**
+   * on the group socket only: always null
+   */
+  client_id?: null;
 }
 export interface MessagePage {
   messages: Message[];

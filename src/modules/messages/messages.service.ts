@@ -58,7 +58,7 @@ export function messageGapSource(db: Db, retentionMs: number): GapSource {
         afterSeq,
         limit,
       });
-      return rows.map((r) => makeFrame(JSON.stringify(toMessage(r)), r.seq));
+      return rows.map((r) => makeFrame('message', JSON.stringify(toMessage(r)), r.seq));
     },
   };
 }
@@ -130,7 +130,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     const text = JSON.stringify(message);
     if (result.created) {
       metrics.messagesIn.inc({ source });
-      hub.publish(channels.group(orgId, groupId), text, message.seq);
+      hub.publish(channels.group(orgId, groupId), 'message', text, message.seq);
     }
     return { message, text, created: result.created };
   }
@@ -181,7 +181,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       }
       const event = toBroadcast(row);
       metrics.messagesIn.inc({ source: 'broadcast' });
-      hub.publish(channels.org(orgId), JSON.stringify(event));
+      hub.publish(channels.org(orgId), event.type, JSON.stringify(event));
       return event;
     },
 
