@@ -11,6 +11,8 @@ import { createHttpServer } from './http/server.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { registerAuthRoutes } from './http/routes/auth.routes.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
+import { revokedFamiliesSince } from './modules/auth/refresh-tokens.repo.js';
+import { createSessionRevocations } from './modules/auth/session-revocations.js';
 import { createTokenService, type TokenService } from './modules/auth/tokens.js';
 import { createGroupService } from './modules/groups/groups.service.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
@@ -159,47 +161,6 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     });
     const db = database.db;
 
-    const tokens = createTokenService({
-      jwtSecret: secrets.jwtSecret,
-      adminToken: secrets.adminToken,
-      accessTtlSec: config.accessTokenTtlSec,
-    });
-    const authenticator = createAuthenticator(db, tokens);
-    installAuthHook(http, authenticator);
-
-    const auth = createAuthService({
-      db,
-      tokens,
-      refreshTtlSec: config.refreshTokenTtlSec,
-      limiters: backend.limiters,
-      signupOpen: config.signup === 'open',
-      // Access changes reach the user's sockets (workspace and group) on every node (user channel).
-      events: {
-        sessionsRevoked: (o, u) => events.toUser(o, u, accessRevoked('logout')),
-        loggedOut: (o, u, session) =>
-          events.toUser(o, u, accessRevoked('logout', { session_id: session })),
-      },
-    });
-    const orgs = createOrgService(db);
-    const users = createUserService(db, {
-      userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
-      sessionsEnded: (orgId, userId, sessions) => {
-        for (const session of sessions) {
-          events.toUser(orgId, userId, accessRevoked('logout', { session_id: session }));
-        }
-      },
-    });
-    const groups = createGroupService(db, {
-      // Losing access to a private group ends the sockets on it at once.
-      memberRemoved: (orgId, groupId, userId) =>
-        events.toUser(orgId, userId, accessRevoked('removed', { group_id: groupId })),
-      // Lists follow live: a new public group to the org, a private one to its new member.
-      groupAdded: (g, audience) =>
-        'org' in audience
-          ? events.toOrg(g.orgId, groupAddedEvent(g))
-          : events.toUser(g.orgId, audience.userId, groupAddedEvent(g)),
-    });
-
     // Resumes and gap fills read recent history from the Redis cache when it holds it whole.
     const history = backend.history(
       messageGapSource(db, config.messageRetentionMs),
@@ -219,6 +180,71 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     });
     cleanups.push(async () => hub.close());
     const events = createEventSink(hub, (err) => http.log.warn({ err }, 'live event dropped'));
+
+    // Ended sessions, known in memory on every node (the authenticator asks it, no query).
+    const revocations = createSessionRevocations({
+      hub,
+      onResync: (h) => broker.onResync(h),
+      revokedSince: (since) => revokedFamiliesSince(db, since),
+      accessTtlSec: config.accessTokenTtlSec,
+      onError: (err) => http.log.warn({ err }, 'session revocations not loaded'),
+    });
+    cleanups.push(async () => revocations.close());
+    await revocations.load();
+    // Ended sessions: refused by every node's authenticator, and their sockets closed (4003).
+    const endSessions = (
+      orgId: string,
+      userId: string,
+      sessionIds: readonly string[],
+      close: 'each' | 'all' | 'deleted',
+    ) =>
+      revocations.revoke({
+        orgId,
+        userId,
+        sessionIds,
+        events:
+          close === 'each'
+            ? sessionIds.map((session) => accessRevoked('logout', { session_id: session }))
+            : [accessRevoked(close === 'all' ? 'logout' : 'deleted')],
+      });
+
+    const tokens = createTokenService({
+      jwtSecret: secrets.jwtSecret,
+      adminToken: secrets.adminToken,
+      accessTtlSec: config.accessTokenTtlSec,
+    });
+    const authenticator = createAuthenticator(db, tokens, revocations);
+    installAuthHook(http, authenticator);
+
+    const auth = createAuthService({
+      db,
+      tokens,
+      refreshTtlSec: config.refreshTokenTtlSec,
+      limiters: backend.limiters,
+      signupOpen: config.signup === 'open',
+      // Access changes reach the user's sockets (workspace and group) on every node (user channel).
+      events: {
+        sessionsRevoked: (o, u, sessions) => endSessions(o, u, sessions, 'all'),
+        loggedOut: (o, u, session) => endSessions(o, u, [session], 'each'),
+      },
+    });
+    const orgs = createOrgService(db);
+    const users = createUserService(db, {
+      userChanged: (orgId, userId, change) => events.toUser(orgId, userId, accessRevoked(change)),
+      sessionsEnded: (orgId, userId, sessions, cause) =>
+        endSessions(orgId, userId, sessions, cause === 'others' ? 'each' : cause),
+    });
+    const groups = createGroupService(db, {
+      // Losing access to a private group ends the sockets on it at once.
+      memberRemoved: (orgId, groupId, userId) =>
+        events.toUser(orgId, userId, accessRevoked('removed', { group_id: groupId })),
+      // Lists follow live: a new public group to the org, a private one to its new member.
+      groupAdded: (g, audience) =>
+        'org' in audience
+          ? events.toOrg(g.orgId, groupAddedEvent(g))
+          : events.toUser(g.orgId, audience.userId, groupAddedEvent(g)),
+    });
+
     const messages = createMessageService({
       db,
       hub,

@@ -74,6 +74,11 @@ export const refreshTokens = pgTable(
   (t) => [
     uniqueIndex('refresh_tokens_hash_uq').on(t.tokenHash),
     index('refresh_tokens_user_idx').on(t.userId),
+    // Logout and refresh look a session up by family; every node loads recent revocations.
+    index('refresh_tokens_family_idx').on(t.familyId),
+    index('refresh_tokens_revoked_idx')
+      .on(t.revokedAt)
+      .where(sql`${t.revokedAt} IS NOT NULL`),
   ],
 );
 

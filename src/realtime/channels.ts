@@ -19,6 +19,8 @@ export const channels = {
     `o:{${slug(orgId, 'org')}}:g:${slug(groupId, 'group')}`,
   org: (orgId: string) => `o:{${slug(orgId, 'org')}}:all`,
   user: (orgId: string, userId: string) => `o:{${slug(orgId, 'org')}}:u:${uuid(userId, 'user')}`,
+  /** Ended sessions, for every node (not an org's: every node joins it for its whole life). */
+  sessions: () => 'sys:sessions',
 };
 
 export type ChannelKind = 'group' | 'org' | 'user';

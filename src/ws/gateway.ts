@@ -15,6 +15,7 @@ import type { Hub } from '../realtime/hub.js';
 import type { PresenceTracker } from '../realtime/presence-events.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
 import type { Db } from '../db/database.js';
+import { CLOSE_SESSION_ENDED } from '../protocol/workspace.js';
 import { Connection } from './connection.js';
 import { groupAccessHandler } from './group-access.js';
 import { authorize, refuse, UpgradeRefused } from './upgrade.js';
@@ -155,6 +156,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
           conn,
           held ? () => void deps.quota.release(held.orgId, held.userId, connId) : () => {},
         );
+        // It listens for `access.revoked` now; a session that ended while it was authorized
+        // sent its event before that, so it is asked here.
+        if (deps.authenticator.sessionEnded(p.kind === 'user' ? p.sessionId : undefined))
+          conn.closeWith(CLOSE_SESSION_ENDED, 'this session was logged out');
       });
     } catch (err) {
       if (slot) void deps.quota.release(slot.orgId, slot.userId, connId);

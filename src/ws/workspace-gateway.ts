@@ -6,6 +6,7 @@ import { createOriginPolicy } from '../http/origins.js';
 import { redactUrl } from '../http/server.js';
 import { bearerToken } from '../modules/auth/authenticator.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
+import { CLOSE_SESSION_ENDED } from '../protocol/workspace.js';
 import { originAllowed, refuse, UpgradeRefused } from './upgrade.js';
 import { WorkspaceConnection } from './workspace-connection.js';
 import { WorkspaceUser, type WorkspaceDeps } from './workspace-deps.js';
@@ -81,7 +82,11 @@ export function createWorkspaceGateway(
       if (socket.destroyed) throw new UpgradeRefused('bad_request', 'client went away');
       wss.handleUpgrade(req, socket, head, (ws) => {
         held = undefined;
-        attach(new WorkspaceConnection(ws, connId, user, deps));
+        const conn = new WorkspaceConnection(ws, connId, user, deps);
+        attach(conn);
+        // As on the group socket: a session that ended while this one was authorized.
+        if (deps.authenticator.sessionEnded(user.sessionId))
+          conn.closeWith(CLOSE_SESSION_ENDED, 'logged out');
       });
     } catch (err) {
       if (held) void deps.quota.release(held.orgId, held.id, connId);

@@ -18,8 +18,8 @@ export interface Session {
 }
 
 export interface SessionEvents {
-  /** Every session of the user was revoked (logout everywhere, token reuse). */
-  sessionsRevoked?(orgId: string, userId: string): void;
+  /** Every session of the user was revoked (token reuse); `sessionIds` are those it ended. */
+  sessionsRevoked?(orgId: string, userId: string, sessionIds: readonly string[]): void;
   /** One session (refresh token family) was ended by logout. */
   loggedOut?(orgId: string, userId: string, sessionId: string): void;
 }
@@ -97,15 +97,24 @@ export function createAuthService(opts: {
       const row = await tokensRepo.findRefreshToken(db, hashRefreshToken(refreshToken));
       if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now())
         throw unauthorized('invalid refresh token');
-      if (row.rotatedAt || !(await tokensRepo.markRotated(db, row.id))) {
+      const rotated = !row.rotatedAt && (await tokensRepo.markRotated(db, row.id, row.familyId));
+      if (!rotated) {
+        // The session ended (a logout raced this refresh): nothing to rotate, nothing stolen.
+        if (await tokensRepo.familyRevoked(db, row.familyId))
+          throw unauthorized('invalid refresh token');
         // A rotated token came back: it was stolen, or the client is confused. Either way no
         // session of this user can be trusted any more.
-        await tokensRepo.revokeAllForUser(db, row.orgId, row.userId);
-        opts.events?.sessionsRevoked?.(row.orgId, row.userId);
+        const ended = await tokensRepo.revokeAllForUser(db, row.orgId, row.userId);
+        opts.events?.sessionsRevoked?.(row.orgId, row.userId, [
+          ...new Set([row.familyId, ...ended]),
+        ]);
         throw unauthorized('refresh token reuse detected; every session of this user was revoked');
       }
       const user = await findUser(db, row.orgId, row.userId);
       if (!user) throw unauthorized('invalid refresh token');
+      // A logout (or reuse) of this family committing meanwhile may miss the token inserted
+      // here; it is dead all the same: markRotated refuses a family with a revoked token, and
+      // the access token's session is revoked on every node.
       return startSession(user, row.familyId);
     },
 

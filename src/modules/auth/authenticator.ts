@@ -2,26 +2,43 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { users } from '../../db/schema.js';
 import type { Principal } from './principal.js';
+import type { SessionRevocations } from './session-revocations.js';
 import type { TokenService } from './tokens.js';
 
 /**
  * Turns a bearer token into a principal, for HTTP requests and socket upgrades alike. A user
- * token is checked for signature, issuer, audience and expiry, and then against the database,
- * so a deleted user is locked out at once and role changes apply to the next request.
+ * token is checked for signature, issuer, audience and expiry, then for its session (ended
+ * sessions are known in memory on every node: no query), and then against the database, so
+ * a deleted user is locked out at once and role changes apply to the next request.
+ *
+ * A token without a session (`sid`) is minted by no route of the server, only by tests and
+ * tools holding the secret: it stays valid while its user exists and until it expires.
  */
 export interface Authenticator {
   authenticate(
     token: string | undefined,
   ): Promise<(Principal & { expiresAt?: number; sessionId?: string }) | null>;
+  /**
+   * Whether the session has ended since its token was checked: a socket that was authorized
+   * while its session ended may have missed the `access.revoked` event, so it asks once
+   * it listens for them. Memory only.
+   */
+  sessionEnded(sessionId: string | undefined): boolean;
 }
 
-export function createAuthenticator(db: Db, tokens: TokenService): Authenticator {
+export function createAuthenticator(
+  db: Db,
+  tokens: TokenService,
+  sessions: Pick<SessionRevocations, 'isRevoked'>,
+): Authenticator {
   return {
+    sessionEnded: (sessionId) => sessionId !== undefined && sessions.isRevoked(sessionId),
     async authenticate(token) {
       if (!token) return null;
       if (tokens.isOperatorToken(token)) return { kind: 'operator' };
       const claims = await tokens.verifyAccess(token);
       if (!claims) return null;
+      if (claims.sessionId !== undefined && sessions.isRevoked(claims.sessionId)) return null;
       const [user] = await db
         .select({ id: users.id, orgId: users.orgId, role: users.role, username: users.username })
         .from(users)

@@ -12,10 +12,19 @@ import { canUser } from './users.policy.js';
 import * as repo from './users.repo.js';
 
 export interface UserEvents {
-  /** A user was deleted, or lost admin rights: open sockets must learn of it. */
-  userChanged?(orgId: string, userId: string, change: 'deleted' | 'role'): void;
-  /** Sessions of the user were ended by a password change: their sockets must close. */
-  sessionsEnded?(orgId: string, userId: string, sessionIds: readonly string[]): void;
+  /** A user's role changed: open sockets must learn of it. */
+  userChanged?(orgId: string, userId: string, change: 'role'): void;
+  /**
+   * Sessions of the user ended: by their own password change (`others`: every session but the
+   * current one), an admin's reset (`all`), or the user's deletion (`deleted`). Their tokens
+   * must stop working and their sockets close, on every node.
+   */
+  sessionsEnded?(
+    orgId: string,
+    userId: string,
+    sessionIds: readonly string[],
+    cause: 'others' | 'all' | 'deleted',
+  ): void;
 }
 
 export function createUserService(db: Db, events: UserEvents = {}) {
@@ -107,7 +116,7 @@ export function createUserService(db: Db, events: UserEvents = {}) {
         // One's own change keeps the session that made it; an admin's reset ends them all.
         const keep = self && p.kind === 'user' ? p.sessionId : undefined;
         const ended = await revokeOtherFamilies(db, user.orgId, user.id, keep);
-        if (ended.length) events.sessionsEnded?.(user.orgId, user.id, ended);
+        events.sessionsEnded?.(user.orgId, user.id, ended, keep === undefined ? 'all' : 'others');
       }
       if (patch.role !== undefined && patch.role !== user.role)
         events.userChanged?.(user.orgId, user.id, 'role');
@@ -120,8 +129,11 @@ export function createUserService(db: Db, events: UserEvents = {}) {
       if (user.role === 'admin' && (await repo.countOtherAdmins(db, user.orgId, user.id)) === 0) {
         throw conflict('an org must keep at least one admin');
       }
+      // Its sessions end first: the deletion takes their rows with it (cascade), and every node
+      // must refuse their tokens without asking the database.
+      const ended = await revokeOtherFamilies(db, user.orgId, user.id, undefined);
       if (!(await repo.deleteUser(db, user.orgId, user.id))) throw notFound('user');
-      events.userChanged?.(user.orgId, user.id, 'deleted');
+      events.sessionsEnded?.(user.orgId, user.id, ended, 'deleted');
     },
 
     async searchByUsername(
