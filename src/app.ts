@@ -30,7 +30,7 @@ import { createUserService } from './modules/users/users.service.js';
 import { startPurgeJob } from './modules/messages/messages.purge.js';
 import { registerMessageRoutes } from './http/routes/messages.routes.js';
 import { createMessageService, messageGapSource } from './modules/messages/messages.service.js';
-import { lastSeqOf } from './modules/messages/messages.repo.js';
+import { lastSeqOf, lastSeqsOf } from './modules/messages/messages.repo.js';
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
 import { createGateway } from './ws/gateway.js';
@@ -57,6 +57,8 @@ import {
 import { makePrivate } from './shared/private-dir.js';
 
 const LISTEN_BACKLOG = 4096;
+/** How long shutdown waits for stores in flight (the whole shutdown has 30 s). */
+const STORE_DRAIN_MS = 20_000;
 
 export interface AppOptions {
   config: Config;
@@ -171,6 +173,9 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const hub = new Hub({
       broker,
       store: history,
+      // Resumes, duplicates and a periodic audit of quiet groups compare the hub's view with
+      // the store, so a lost publish delays a message by seconds at most, never for ever.
+      newest: (keys) => lastSeqsOf(db, keys),
       onDelivered: (frames, bytes) => {
         metrics.deliveries.inc(frames);
         metrics.bytesOut.inc(bytes);
@@ -254,6 +259,14 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       retentionMs: config.messageRetentionMs,
       maxMessageChars: config.maxMessageChars,
     });
+    // Runs after the sockets closed (below, cleanups run in reverse) and before the hub, the
+    // broker and the database close: requests in flight finish, then every store begun (a
+    // socket's last frames, held by a slow database) commits and is published to the other
+    // nodes; a row committed after the hub closed would reach nobody (issue 16, defect 7).
+    cleanups.push(async () => {
+      await closeHttp().catch(() => {});
+      await messages.drain(STORE_DRAIN_MS);
+    });
     const purge = startPurgeJob(db, {
       retentionMs: config.messageRetentionMs,
       onError: (err) => http.log.warn({ err }, 'message purge failed'),
@@ -312,9 +325,6 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       metrics,
       log: http.log,
     });
-    cleanups.push(async () => {
-      await Promise.all([gateway.close(), workspace.close()]);
-    });
 
     // Task events and reminders reach the task user's sockets through the realtime sink.
     registerTaskRoutes(http, createTaskService({ db, events, users }));
@@ -325,7 +335,13 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       intervalMs: opts.reminderIntervalMs ?? 1000,
       onError: (err) => http.log.warn({ err }, 'reminder run failed'),
     });
-    cleanups.push(() => reminders.stop());
+    cleanups.push(async () => {
+      // Sockets close first (1001, so clients go elsewhere) whatever the database does: a
+      // reminder run held by a hung database must not keep them on a node that is stopping.
+      const remindersStopped = reminders.stop();
+      await Promise.all([gateway.close(), workspace.close()]);
+      await remindersStopped;
+    });
 
     if (existsSync(path.join(WEB_DIST, 'index.html'))) {
       await http.register(fastifyStatic, { root: WEB_DIST, wildcard: false });

@@ -34,9 +34,21 @@ export interface GapSource {
   framesAfter(orgId: string, groupId: string, afterSeq: number, limit: number): Promise<Frame[]>;
 }
 
+/** A group's newest committed seq, as the store has it (several groups in one read). */
+export type NewestSeqs = (
+  groups: ReadonlyArray<{ orgId: string; groupId: string }>,
+) => Promise<Array<{ orgId: string; groupId: string; seq: number }>>;
+
 export interface HubOptions {
   broker: Broker;
   store: GapSource;
+  /**
+   * Where `verify` and the audit read the newest seqs. Without it the hub trusts what it was
+   * handed (tests of the ordering alone).
+   */
+  newest?: NewestSeqs;
+  /** Groups that delivered nothing this long are checked against the store (default 5 s). */
+  auditEveryMs?: number;
   /** How long a gap may stay open before it is filled from the store. */
   gapWaitMs?: number;
   onDelivered?(frames: number, bytes: number): void;
@@ -53,6 +65,10 @@ interface GroupOrder {
   pending: Map<number, Frame>;
   timer: NodeJS.Timeout | undefined;
   filling: boolean;
+  /** When this group last delivered a frame (ms): the audit checks only quiet groups. */
+  activeAt: number;
+  /** A seq learnt committed while a fill ran: the fill runs once more after. */
+  fillAgainTo?: number | undefined;
 }
 
 interface Channel {
@@ -75,6 +91,8 @@ function typeOfText(text: string): string {
 }
 
 const FILL_PAGE = 500;
+/** Groups per newest-seq read (one statement each). */
+const VERIFY_BATCH = 500;
 /** Past this many frames held behind a gap, the hub stops waiting and fills now. */
 const MAX_PENDING = 10_000;
 
@@ -92,11 +110,21 @@ export class Hub {
   private readonly channels = new Map<string, Channel>();
   private readonly gapWaitMs: number;
   private closed = false;
+  /** Group channels waiting for the next newest-seq read (coalesced: one read per batch). */
+  private readonly toVerify = new Set<string>();
+  private verifying = false;
+  private readonly audit: NodeJS.Timeout | undefined;
+  private readonly auditEveryMs: number;
 
   constructor(private readonly opts: HubOptions) {
     this.gapWaitMs = opts.gapWaitMs ?? 150;
+    this.auditEveryMs = opts.auditEveryMs ?? 5000;
     opts.broker.onMessage((msg) => this.receive(msg));
     opts.broker.onResync(() => this.resync());
+    if (opts.newest) {
+      this.audit = setInterval(() => this.auditQuiet(), this.auditEveryMs);
+      this.audit.unref();
+    }
   }
 
   join(channel: string, sub: Subscriber): void {
@@ -114,6 +142,7 @@ export class Hub {
                 pending: new Map(),
                 timer: undefined,
                 filling: false,
+                activeAt: Date.now(),
               }
             : undefined,
       };
@@ -151,6 +180,81 @@ export class Hub {
   }
 
   /**
+   * Someone learnt that `seq` is committed in a group (a duplicate's original): if this node
+   * has not delivered it, it is read from the store now instead of waiting for a publish
+   * that may never come (its node stopped, Redis lost it).
+   */
+  expect(channel: string, seq: number): void {
+    const ch = this.channels.get(channel);
+    const order = ch?.order;
+    if (!ch || !order || order.lastSeq === undefined || seq <= order.lastSeq) return;
+    void this.fill(channel, ch, order, seq);
+  }
+
+  /**
+   * Checks a group's delivered seq against the store's newest, soon and in one read with the
+   * other groups asked about meanwhile (a resume that trusted this node's view, say): a
+   * message this node never heard of is then read from the store and delivered in order.
+   */
+  verify(channel: string): void {
+    if (!this.opts.newest || this.closed) return;
+    if (this.channels.get(channel)?.order?.lastSeq === undefined) return;
+    this.toVerify.add(channel);
+    if (!this.verifying) {
+      this.verifying = true;
+      setImmediate(() => void this.runVerify());
+    }
+  }
+
+  private async runVerify(): Promise<void> {
+    try {
+      while (this.toVerify.size > 0 && !this.closed) {
+        const batch = [...this.toVerify].slice(0, VERIFY_BATCH);
+        for (const c of batch) this.toVerify.delete(c);
+        await this.verifyNow(batch);
+      }
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  private async verifyNow(names: string[]): Promise<void> {
+    const wanted = new Map<string, string>();
+    for (const name of names) {
+      const order = this.channels.get(name)?.order;
+      if (order) wanted.set(`${order.orgId}\u0000${order.groupId}`, name);
+    }
+    if (wanted.size === 0) return;
+    let rows;
+    try {
+      rows = await this.opts.newest!(
+        [...wanted.keys()].map((k) => {
+          const [orgId, groupId] = k.split('\u0000') as [string, string];
+          return { orgId, groupId };
+        }),
+      );
+    } catch (err) {
+      this.opts.onError?.(err, 'seq audit');
+      return;
+    }
+    for (const r of rows) {
+      const name = wanted.get(`${r.orgId}\u0000${r.groupId}`);
+      if (name) this.expect(name, r.seq);
+    }
+  }
+
+  /** Every group quiet for a whole period is verified: nothing stays behind the store for long. */
+  private auditQuiet(): void {
+    const quietSince = Date.now() - this.auditEveryMs;
+    for (const [name, ch] of this.channels) {
+      const o = ch.order;
+      if (o && o.lastSeq !== undefined && !o.filling && o.activeAt <= quietSince) {
+        this.verify(name);
+      }
+    }
+  }
+
+  /**
    * Delivers to this node's subscribers and hands the frame to the broker for the others.
    * `type` is the event's `type` field, carried beside the encoded text.
    */
@@ -175,6 +279,7 @@ export class Hub {
     }
     if (order.lastSeq !== undefined && frame.seq === order.lastSeq + 1 && !order.filling) {
       order.lastSeq = frame.seq;
+      order.activeAt = Date.now();
       this.deliverAll(ch, frame);
       if (order.pending.size) this.drain(ch, order);
       return;
@@ -193,6 +298,8 @@ export class Hub {
 
   close(): void {
     this.closed = true;
+    if (this.audit) clearInterval(this.audit);
+    this.toVerify.clear();
     for (const ch of this.channels.values()) if (ch.order?.timer) clearTimeout(ch.order.timer);
     this.channels.clear();
   }
@@ -240,8 +347,20 @@ export class Hub {
    * Reads the missing seqs from the store (the truth: committed seqs have no holes, since a
    * seq is taken under the group's row lock) and delivers them in order, then what waited.
    */
-  private async fill(channel: string, ch: Channel, order: GroupOrder): Promise<void> {
-    if (order.filling || order.lastSeq === undefined) return;
+  private async fill(
+    channel: string,
+    ch: Channel,
+    order: GroupOrder,
+    /** A seq known to be committed: the fill runs at least that far. */
+    upTo?: number,
+  ): Promise<void> {
+    if (order.lastSeq === undefined) return;
+    if (order.filling) {
+      // The running fill may have read before `upTo` committed: one more pass after it.
+      if (upTo !== undefined) order.fillAgainTo = Math.max(order.fillAgainTo ?? 0, upTo);
+      return;
+    }
+    order.activeAt = Date.now();
     if (order.timer) clearTimeout(order.timer);
     order.timer = undefined;
     order.filling = true;
@@ -261,9 +380,11 @@ export class Hub {
           order.pending.delete(f.seq);
           this.deliverAll(ch, f);
         }
-        const firstWaiting = Math.min(...order.pending.keys());
+        const firstWaiting = Math.min(...order.pending.keys(), upTo ?? Infinity);
         if (frames.length < FILL_PAGE || !(order.lastSeq + 1 < firstWaiting)) break;
       }
+      // Committed up to `upTo`, yet not in the store: purged by retention meanwhile.
+      if (upTo !== undefined && order.lastSeq < upTo && !order.pending.size) order.lastSeq = upTo;
       // What the store no longer has (purged by retention) is skipped rather than awaited.
       if (order.pending.size && !order.pending.has(order.lastSeq + 1)) {
         order.lastSeq = Math.min(...order.pending.keys()) - 1;
@@ -275,7 +396,10 @@ export class Hub {
     }
     if (this.channels.get(channel) !== ch) return;
     this.drain(ch, order);
-    if (order.pending.size) this.armGapTimer(channel, ch, order);
+    const again = order.fillAgainTo;
+    order.fillAgainTo = undefined;
+    if (again !== undefined && again > order.lastSeq!) void this.fill(channel, ch, order, again);
+    else if (order.pending.size) this.armGapTimer(channel, ch, order);
   }
 
   /** After a broker reconnection anything may have been missed: catch every group up. */

@@ -124,6 +124,10 @@ export class Connection implements Subscriber {
       this.lastSeq = known;
       this.markPositioned();
       this.goLive();
+      // The hub's view may be behind the store (a node stopped between its commit and its
+      // publish): checked in the background, batched with the other sockets that start now,
+      // and anything newer is delivered in order.
+      hub.verify(groupChannel);
       return;
     }
     try {

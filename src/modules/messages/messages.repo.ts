@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import { isUniqueViolation, type Db } from '../../db/database.js';
 import { groups, messages, orgBroadcasts, type MessageRow } from '../../db/schema.js';
 import { rowsOf } from '../../shared/rows.js';
@@ -324,4 +324,16 @@ export async function lastSeqOf(
     .where(and(eq(groups.orgId, orgId), eq(groups.id, groupId)))
     .limit(1);
   return row?.seq;
+}
+
+/** The last seqs of several groups in one statement (the hub's audit); absent groups are left out. */
+export async function lastSeqsOf(
+  db: Db,
+  keys: ReadonlyArray<{ orgId: string; groupId: string }>,
+): Promise<Array<{ orgId: string; groupId: string; seq: number }>> {
+  if (keys.length === 0) return [];
+  return db
+    .select({ orgId: groups.orgId, groupId: groups.id, seq: groups.lastSeq })
+    .from(groups)
+    .where(or(...keys.map((k) => and(eq(groups.orgId, k.orgId), eq(groups.id, k.groupId)))));
 }

@@ -67,6 +67,8 @@ export function createMessageService(deps: MessageServiceDeps) {
   const { db, hub, groups, metrics, history } = deps;
   const notBefore = () => new Date(Date.now() - deps.retentionMs);
   const writer = new MessageWriter(db);
+  /** Stores not yet settled: shutdown waits for them before the hub and broker close. */
+  const inFlight = new Set<Promise<unknown>>();
 
   /** Null when acceptable; else the error a sender gets (socket error frame or HTTP status). */
   function checkContent(content: string): AppError | null {
@@ -115,7 +117,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     const { orgId, groupId } = access;
     const author = authorOf(access.principal);
     const started = performance.now();
-    const result = await writer.write(orgId, groupId, {
+    const writing = writer.write(orgId, groupId, {
       id: input.id ?? randomUUID(),
       userId: author.userId,
       username: author.username,
@@ -124,20 +126,57 @@ export function createMessageService(deps: MessageServiceDeps) {
       content: input.content,
       createdAt: new Date(),
     });
+    // Tracked until published: a row committed after the hub closed would never reach the
+    // other nodes (issue 16, defect 7), so `drain` holds the shutdown until this settles.
+    const settled = writing.then(
+      () => {},
+      () => {},
+    );
+    inFlight.add(settled);
+    metrics.storesInFlight.inc();
+    let result: Awaited<typeof writing>;
+    try {
+      result = await writing;
+    } finally {
+      inFlight.delete(settled);
+      metrics.storesInFlight.dec();
+    }
     metrics.storeLatency.observe((performance.now() - started) / 1000);
     if (!result) return undefined;
     const message = toMessage(result.row);
     const text = JSON.stringify(message);
+    const channel = channels.group(orgId, groupId);
     if (result.created) {
       metrics.messagesIn.inc({ source });
-      hub.publish(channels.group(orgId, groupId), 'message', text, message.seq);
+      hub.publish(channel, 'message', text, message.seq);
+    } else {
+      // A duplicate usually means its sender missed the original's echo. If this node never
+      // saw that seq (its publish was lost), the hub reads it from the store now, so the
+      // reply (the original, in order) always comes.
+      hub.expect(channel, message.seq);
     }
     return { message, text, created: result.created };
+  }
+
+  /**
+   * Resolves once every store begun so far has settled (and its publish was handed to the
+   * hub), or after `maxMs`. Shutdown calls it after the sockets and the HTTP server stopped
+   * taking new work, before the hub, the broker and the database close.
+   */
+  async function drain(maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([
+        Promise.all([...inFlight]),
+        new Promise((resolve) => setTimeout(resolve, deadline - Date.now()).unref()),
+      ]);
+    }
   }
 
   return {
     checkContent,
     store,
+    drain,
 
     /** Group broadcast over HTTP: stored and delivered exactly like a socket message. */
     async postToGroup(

@@ -56,6 +56,11 @@ export function createMetrics(opts: { defaultMetrics: boolean }) {
       help: 'bytes of frames written to sockets',
       registers: r,
     }),
+    storesInFlight: new Gauge({
+      name: 'orghub_message_stores_in_flight',
+      help: 'messages handed to the database and not yet answered (shutdown waits for them)',
+      registers: r,
+    }),
     storeLatency: new Histogram({
       name: 'orghub_message_store_seconds',
       help: 'time to store one message (transaction included)',
