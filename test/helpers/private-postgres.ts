@@ -69,12 +69,13 @@ async function processesOf(postmaster: number): Promise<number[]> {
   return pids;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/** `port`: a fixed port (a suite's own range); a free one when absent. */
+export async function startPrivatePostgres(opts: { port?: number } = {}): Promise<PrivatePostgres> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'orghub-pg-'));
   if (asRoot) await chown(root, ...(await postgresIds()));
   const data = path.join(root, 'data');
   await pgTool('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   // fsync off: the faults here kill PostgreSQL, never the machine, so the OS keeps every
   // write; synchronous_commit stays on, so a commit still means the WAL reached the OS.
   const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;

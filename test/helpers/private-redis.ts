@@ -72,8 +72,9 @@ function launch(port: number, extra: string[] = []): Promise<ChildProcess> {
   });
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** `port`: a fixed port (a suite's own range); a free one when absent. */
+export async function startPrivateRedis(opts: { port?: number } = {}): Promise<PrivateRedis> {
+  const port = opts.port ?? (await freePort());
   let child: ChildProcess | undefined = await launch(port);
   const kill = async () => {
     const c = child;

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
+import { runServer, type Server } from '../foundation/process.js';
+import { pollUntil } from '../helpers/wait.js';
+
+/**
+ * A whole OrgHub deployment for fault tests: a private PostgreSQL (initdb in a temporary
+ * directory), a private redis-server and N OrgHub nodes as real processes (`node dist/main.js`,
+ * so `npm run build` first), all on fixed ports of the suite's own range, sharing JWT_SECRET
+ * and ADMIN_TOKEN. Every part can be killed (-9), paused (SIGSTOP), resumed and restarted.
+ * The tests that use it assert on what clients saw against what PostgreSQL holds.
+ */
+export interface FaultCluster {
+  pg: PrivatePostgres;
+  redis: PrivateRedis;
+  nodes: ClusterNode[];
+  adminToken: string;
+  /** A direct pool on the private PostgreSQL, for the assertions. */
+  sql: pg.Pool;
+  orgId: string;
+  /** A member of the org, created over HTTP, with an access token from the login route. */
+  user(name?: string): Promise<{ id: string; token: string }>;
+  group(id: string): Promise<void>;
+  /** The group's stored messages by seq. */
+  stored(groupId: string): Promise<StoredRow[]>;
+  /** Node exits that no helper asked for (a crash): must stay empty. */
+  unexpectedExits: string[];
+  destroy(): Promise<void>;
+}
+
+export interface StoredRow {
+  seq: number;
+  id: string;
+  client_msg_id: string | null;
+}
+
+export interface ClusterNode {
+  readonly index: number;
+  readonly port: number;
+  readonly url: string;
+  /** True while its process runs and is not paused (clients choose among these). */
+  readonly up: boolean;
+  readonly process: Server | undefined;
+  start(): Promise<void>;
+  kill9(): Promise<void>;
+  /** SIGTERM; resolves with the exit code. */
+  term(): Promise<number | string>;
+  pause(): void;
+  resume(): void;
+}
+
+export interface ClusterOptions {
+  /** First of the ports this cluster may use: PostgreSQL, Redis, then one per node. */
+  basePort: number;
+  nodes?: number;
+  env?: Record<string, string>;
+}
+
+const PASSWORD = 'Correct-Horse-Battery-Staple-1';
+
+export async function startFaultCluster(opts: ClusterOptions): Promise<FaultCluster> {
+  const count = opts.nodes ?? 3;
+  const pgServer = await startPrivatePostgres({ port: opts.basePort });
+  const redis = await startPrivateRedis({ port: opts.basePort + 1 });
+  const adminToken = `admin-${randomUUID()}`;
+  const env = {
+    HOST: '127.0.0.1',
+    DATABASE_URL: pgServer.url,
+    REDIS_URL: redis.url,
+    JWT_SECRET: `secret-${randomUUID()}`,
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_DRAIN: '0',
+    WS_RATE_LIMIT: '1000',
+    ORG_MESSAGES_PER_SECOND: '100000',
+    ACCESS_TOKEN_TTL: '1h',
+    MAX_SOCKETS_PER_USER: '100',
+    ...opts.env,
+  };
+  const unexpectedExits: string[] = [];
+  const dirs: string[] = [];
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), `orghub-node${i}-`));
+    dirs.push(dir);
+    nodes.push(makeNode(i, opts.basePort + 2 + i, { ...env, DATA_DIR: dir }, unexpectedExits));
+  }
+  const sql = new pg.Pool({ connectionString: pgServer.url, max: 2 });
+  sql.on('error', () => {}); // the server is crashed on purpose; queries retry
+  const destroy = async () => {
+    await Promise.all(nodes.map((n) => n.kill9().catch(() => {})));
+    await sql.end().catch(() => {});
+    await redis.stop().catch(() => {});
+    await pgServer.destroy().catch(() => {});
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  };
+  try {
+    // One node first: it runs the migrations, the others find them done.
+    await nodes[0]!.start();
+    await Promise.all(nodes.slice(1).map((n) => n.start()));
+    const base = nodes[0]!.url;
+    const orgId = `faults-${randomUUID().slice(0, 8)}`;
+    await call(base, 'POST', '/api/v1/orgs', adminToken, { id: orgId, name: 'Faults' });
+    return {
+      pg: pgServer,
+      redis,
+      nodes,
+      adminToken,
+      sql,
+      orgId,
+      unexpectedExits,
+      async user(name = `u${randomUUID().slice(0, 8)}`) {
+        const user = (await call(base, 'POST', '/api/v1/users', adminToken, {
+          username: name,
+          email: `${name}@example.test`,
+          org_id: orgId,
+          password: PASSWORD,
+        })) as { id: string };
+        const login = (await call(base, 'POST', '/api/v1/auth/login', '', {
+          org_id: orgId,
+          username: name,
+          password: PASSWORD,
+        })) as { access_token: string };
+        return { id: user.id, token: login.access_token };
+      },
+      async group(id) {
+        await call(base, 'POST', `/api/v1/orgs/${orgId}/groups`, adminToken, { id, name: id });
+      },
+      async stored(groupId) {
+        const { rows } = await sql.query<StoredRow>(
+          'select seq::int as seq, id::text as id, client_msg_id from messages where org_id = $1 and group_id = $2 order by seq',
+          [orgId, groupId],
+        );
+        return rows;
+      },
+      destroy,
+    };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+}
+
+function makeNode(
+  index: number,
+  port: number,
+  env: Record<string, string>,
+  unexpectedExits: string[],
+): ClusterNode {
+  let proc: Server | undefined;
+  let expected = false;
+  let paused = false;
+  const stopWith = async (signal: NodeJS.Signals) => {
+    const p = proc;
+    if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return p?.exited;
+    expected = true;
+    if (paused) p.child.kill('SIGCONT');
+    paused = false;
+    p.child.kill(signal);
+    return p.exited;
+  };
+  const node: ClusterNode = {
+    index,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    get up() {
+      return !!proc && proc.child.exitCode === null && proc.child.signalCode === null && !paused;
+    },
+    get process() {
+      return proc;
+    },
+    async start() {
+      expected = false;
+      const p = runServer({ ...env, PORT: String(port) });
+      proc = p;
+      void p.exited.then((code) => {
+        if (!expected && proc === p) {
+          unexpectedExits.push(`node ${index} exited (${code}): ${p.stderr().slice(-2000)}`);
+        }
+      });
+      await p.waitFor(/OrgHub is running/, 60_000);
+    },
+    async kill9() {
+      await stopWith('SIGKILL');
+    },
+    async term() {
+      return (await stopWith('SIGTERM')) ?? 'not running';
+    },
+    pause() {
+      if (!proc || paused) return;
+      paused = true;
+      proc.child.kill('SIGSTOP');
+    },
+    resume() {
+      if (!proc || !paused) return;
+      paused = false;
+      proc.child.kill('SIGCONT');
+    },
+  };
+  return node;
+}
+
+/** One HTTP call; rejects on a non-2xx answer with its body. */
+export async function call(
+  base: string,
+  method: string,
+  route: string,
+  token: string,
+  body?: unknown,
+): Promise<unknown> {
+  const res = await fetch(base + route, {
+    method,
+    headers: {
+      ...(token && { authorization: `Bearer ${token}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+/** True while something listens on the port (a node that stopped listening answers false). */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A Prometheus gauge or counter of one node (no labels), or undefined if it did not answer. */
+export async function metric(node: ClusterNode, name: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until the node's `/health` answers (any status) within the deadline. */
+export async function healthOf(node: ClusterNode): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${node.url}/api/v1/health`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+export { pollUntil };
