@@ -97,19 +97,33 @@ export async function startPrivateRedis(opts: { port?: number } = {}): Promise<P
   };
 }
 
+export interface PrivateCluster {
+  /** One seed node. */
+  url: string;
+  /** The masters' client ports. */
+  ports: number[];
+  /** The redis-server processes, one per master. */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
 /**
- * A throw-away Redis Cluster of three masters (no replicas) on free ports, its node files in a
- * temporary directory. `url` names one seed node.
+ * A throw-away Redis Cluster of three masters (no replicas), its node files in a temporary
+ * directory. `url` names one seed node. By default on free ports, each bus on port + 10000;
+ * `fixed` gives the client ports and bus ports instead (the bench keeps to an assigned range).
  */
-export async function startPrivateCluster(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startPrivateCluster(fixed?: {
+  ports: number[];
+  busPorts: number[];
+}): Promise<PrivateCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'orghub-cluster-'));
-  const ports: number[] = [];
+  const ports: number[] = fixed ? [...fixed.ports] : [];
   while (ports.length < 3) {
     const port = await freeClusterPort();
     if (!ports.includes(port)) ports.push(port);
   }
   const children = await Promise.all(
-    ports.map((port) =>
+    ports.map((port, i) =>
       launch(port, [
         '--cluster-enabled',
         'yes',
@@ -117,6 +131,7 @@ export async function startPrivateCluster(): Promise<{ url: string; stop(): Prom
         path.join(dir, `nodes-${port}.conf`),
         '--dir',
         dir,
+        ...(fixed ? ['--cluster-port', String(fixed.busPorts[i])] : []),
       ]),
     ),
   );
@@ -161,7 +176,12 @@ export async function startPrivateCluster(): Promise<{ url: string; stop(): Prom
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { url: `redis://127.0.0.1:${ports[0]}`, stop };
+  return {
+    url: `redis://127.0.0.1:${ports[0]}`,
+    ports,
+    pids: children.map((c) => c.pid ?? 0),
+    stop,
+  };
 }
 
 function clusterInfo(port: number): Promise<string> {
