@@ -333,6 +333,7 @@ async function main() {
     );
 
     log(`connecting ${socketsTotal} sockets (100 handshakes in flight per node)`);
+    const connectCpu0 = pids.map(cpuUs);
     const connectStarted = performance.now();
     const connected = await Promise.all(
       workers.map((w, i) =>
@@ -343,6 +344,7 @@ async function main() {
       ),
     );
     const connectMs = performance.now() - connectStarted;
+    const connectCpu1 = pids.map(cpuUs);
     for (const [i, c] of connected.entries()) {
       log(
         `  node ${i}: ${c.connected} open, ${c.failed} failed in ${(c.ms / 1000).toFixed(1)} s${c.firstError ? ` (${c.firstError})` : ''}`,
@@ -432,7 +434,7 @@ async function main() {
     );
     for (let i = 0; i < NODES; i++) {
       out(
-        `node ${i}: RSS ${mib(rssBefore[i]!).toFixed(0)} MiB before, ${mib(rssAfter[i]!).toFixed(0)} MiB with ${connected[i]!.connected} sockets (${((rssAfter[i]! - rssBefore[i]!) / connected[i]!.connected).toFixed(1)} KiB/socket), ${mib(rssLoad[i]!).toFixed(0)} MiB after load; CPU idle ${((idleCpu1[i]! - idleCpu0[i]!) / 10 / IDLE_MS).toFixed(1)} %, under load ${((loadCpu1[i]! - loadCpu0[i]!) / 10 / loadMs).toFixed(1)} % of a core; ${Math.round((deliv1[i]! - deliv0[i]!) / (loadMs / 1000))} frames/s written`,
+        `node ${i}: RSS ${mib(rssBefore[i]!).toFixed(0)} MiB before, ${mib(rssAfter[i]!).toFixed(0)} MiB with ${connected[i]!.connected} sockets (${((rssAfter[i]! - rssBefore[i]!) / connected[i]!.connected).toFixed(1)} KiB/socket), ${mib(rssLoad[i]!).toFixed(0)} MiB after load; CPU while connecting ${((connectCpu1[i]! - connectCpu0[i]!) / 10 / connectMs).toFixed(1)} %, idle ${((idleCpu1[i]! - idleCpu0[i]!) / 10 / IDLE_MS).toFixed(1)} %, under load ${((loadCpu1[i]! - loadCpu0[i]!) / 10 / loadMs).toFixed(1)} % of a core; ${Math.round((deliv1[i]! - deliv0[i]!) / (loadMs / 1000))} frames/s written`,
       );
     }
     out(
