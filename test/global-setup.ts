@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openPglite, openPostgres } from '../src/db/database.js';
 import { adminPool, testDatabaseUrl, withDatabase } from './helpers/postgres.js';
+import { provisionChromium } from './provision.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,8 @@ declare module 'vitest' {
  * each test file clones with CREATE DATABASE … TEMPLATE.
  */
 export default async function setup(project: TestProject) {
+  // Before any worker starts: the browser suites find Chromium installed or skip.
+  await provisionChromium();
   const root = await mkdtemp(path.join(os.tmpdir(), 'orghub-test-'));
   const templateDir = path.join(root, 'template');
   const lite = await openPglite(path.join(templateDir, 'pg'));

@@ -14,6 +14,7 @@ import {
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
+import { skipSuite } from '../helpers/requires.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The README's screenshots are rewritten only on request, so test runs leave the tree clean. */
@@ -24,6 +25,12 @@ mkdirSync(SCREENSHOTS, { recursive: true });
 const FAILURES = path.join(os.tmpdir(), 'orghub-browser-failures');
 mkdirSync(FAILURES, { recursive: true });
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * Without Chromium the browser suites skip with one line. As root with apt-get,
+ * test/global-setup.ts installs Debian's package first (never a downloaded browser).
+ */
+const CHROMIUM_HOW =
+  'apt-get install chromium (Debian; npm test does it itself as root), or set CHROMIUM_PATH to a Chromium binary';
 export const PHONE = { width: 390, height: 780 };
 
 /** Builds the web app once when `web/dist` is missing (the app only serves it if present at boot). */
@@ -61,6 +68,8 @@ export interface UserPage {
 }
 
 export interface Suite {
+  /** No Chromium here: the file's tests skip (the reason was printed once). */
+  skip: boolean;
   t: TestApp;
   browser: Browser;
   orgId: string;
@@ -77,9 +86,15 @@ export interface Suite {
  * groups `general` and `random`. Every page a test opens is closed after it, and the test
  * fails if any of them logged a console error or threw.
  */
-export function browserSuite(): Suite {
+export function browserSuite(file: string): Suite {
   const opened: UserPage[] = [];
   const s = {} as Suite;
+  s.skip = skipSuite(
+    `browser suite (test/browser/${path.basename(fileURLToPath(file))})`,
+    existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}`,
+    CHROMIUM_HOW,
+  );
+  if (s.skip) return s;
 
   beforeAll(async () => {
     ensureWebBuilt();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api, dropDatabase, freshDatabase, startApp, type TestApp } from '../helpers/app.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
+import { missingBinaries, skipSuite } from '../helpers/requires.js';
 import { cliEnv, runCli } from './run-cli.js';
 
 /**
@@ -13,6 +14,14 @@ import { cliEnv, runCli } from './run-cli.js';
  */
 
 const onPostgres = testDatabaseUrl() !== undefined;
+// On PostgreSQL a backup is pg_dump's and a restore pg_restore's: without them it cannot run.
+const noPgTools =
+  onPostgres &&
+  skipSuite(
+    'backup and restore on PostgreSQL (test/cli/backup.test.ts)',
+    missingBinaries('pg_dump', 'pg_restore'),
+    "install PostgreSQL's client tools (apt-get install postgresql-client) or run .ci/run",
+  );
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -29,7 +38,7 @@ const orgIds = async (t: TestApp) =>
     .map((o) => o.id)
     .sort();
 
-describe('orghub backup and restore', { timeout: 180_000 }, () => {
+describe.skipIf(noPgTools)('orghub backup and restore', { timeout: 180_000 }, () => {
   it('a restore brings back exactly what the backup held, and refuses to overwrite without --force', async () => {
     const where = await freshDatabase();
     cleanups.push(() => dropDatabase(where));

@@ -12,10 +12,14 @@ import {
 } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 import { connect, type Frame, type TestSocket } from '../messaging/socket-client.js';
+import { redisSuiteSkip } from '../helpers/requires.js';
 
 // Three OrgHub nodes in one process on one PostgreSQL database and one Redis (a private
 // redis-server, so that it can be killed with -9 and restarted mid-traffic).
-const services = !!process.env['DATABASE_URL'] && !!process.env['REDIS_URL'];
+const services =
+  !!process.env['DATABASE_URL'] &&
+  !!process.env['REDIS_URL'] &&
+  !redisSuiteSkip('multi-node suite (test/cluster/multi-node.test.ts)');
 
 const seqs = (s: TestSocket) => s.messages().map((m) => m.seq);
 const range = (from: number, to: number) =>

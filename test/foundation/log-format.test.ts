@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { until } from '../helpers/wait.js';
 import { MAIN } from './process.js';
+import { missingBinaries, skipSuite } from '../helpers/requires.js';
 
 /**
  * What a person sees: on a terminal, one readable line per event and the start banner after
@@ -65,33 +66,43 @@ async function start(tty: boolean, extra: Record<string, string> = {}) {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
+// The terminal tests need util-linux's `script` (a pseudo-terminal); Debian always has it.
+const noScript = skipSuite(
+  'log format on a terminal (test/foundation/log-format.test.ts)',
+  missingBinaries('script'),
+  "install util-linux's script (Debian: bsdutils)",
+);
+
 describe('log format', { timeout: 120_000 }, () => {
-  it('on a terminal: readable coloured lines, one per request, the banner after the start lines', async () => {
-    const s = await start(true);
-    expect((await fetch(`${s.base}/health`)).status).toBe(200);
-    await fetch(`${s.base}/api/v1/orgs?access_token=never-shown`);
-    await until(() => s.output().includes('GET /api/v1/orgs'), 10_000, 'the request line');
-    await s.stop();
-    const out = s.output();
-    expect(out).toMatch(ANSI);
-    const plain = out.replace(ANSI, '');
-    const lines = plain.split('\n');
-    expect(lines.some((l) => l.startsWith('{'))).toBe(false);
-    const banner = lines.findIndex((l) => l.startsWith('OrgHub is running'));
-    const listening = lines.findLastIndex((l) => / INFO: Server listening at /.test(l));
-    expect(listening).toBeGreaterThanOrEqual(0);
-    expect(banner).toBeGreaterThan(listening);
-    // One line per request, method, path, status and time; the token in the query redacted.
-    expect(lines.filter((l) => l.includes('/health'))).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^\[[\d:.]+\] INFO: GET \/health 200 [\d.]+ms$/),
-      ]),
-    );
-    expect(lines.filter((l) => l.includes('GET /health 200'))).toHaveLength(1);
-    expect(plain).toMatch(/INFO: GET \/api\/v1\/orgs\?access_token=\[REDACTED\] 401 [\d.]+ms/);
-    expect(out).not.toContain('never-shown');
-    expect(out).not.toContain('incoming request');
-  });
+  it.skipIf(noScript)(
+    'on a terminal: readable coloured lines, one per request, the banner after the start lines',
+    async () => {
+      const s = await start(true);
+      expect((await fetch(`${s.base}/health`)).status).toBe(200);
+      await fetch(`${s.base}/api/v1/orgs?access_token=never-shown`);
+      await until(() => s.output().includes('GET /api/v1/orgs'), 10_000, 'the request line');
+      await s.stop();
+      const out = s.output();
+      expect(out).toMatch(ANSI);
+      const plain = out.replace(ANSI, '');
+      const lines = plain.split('\n');
+      expect(lines.some((l) => l.startsWith('{'))).toBe(false);
+      const banner = lines.findIndex((l) => l.startsWith('OrgHub is running'));
+      const listening = lines.findLastIndex((l) => / INFO: Server listening at /.test(l));
+      expect(listening).toBeGreaterThanOrEqual(0);
+      expect(banner).toBeGreaterThan(listening);
+      // One line per request, method, path, status and time; the token in the query redacted.
+      expect(lines.filter((l) => l.includes('/health'))).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^\[[\d:.]+\] INFO: GET \/health 200 [\d.]+ms$/),
+        ]),
+      );
+      expect(lines.filter((l) => l.includes('GET /health 200'))).toHaveLength(1);
+      expect(plain).toMatch(/INFO: GET \/api\/v1\/orgs\?access_token=\[REDACTED\] 401 [\d.]+ms/);
+      expect(out).not.toContain('never-shown');
+      expect(out).not.toContain('incoming request');
+    },
+  );
 
   it('piped: every log line is JSON, and the banner follows the start lines', async () => {
     const s = await start(false);
@@ -110,7 +121,7 @@ describe('log format', { timeout: 120_000 }, () => {
     expect(s.output()).not.toMatch(ANSI);
   });
 
-  it('LOG_FORMAT=json on a terminal keeps JSON', async () => {
+  it.skipIf(noScript)('LOG_FORMAT=json on a terminal keeps JSON', async () => {
     const s = await start(true, { LOG_FORMAT: 'json' });
     await s.stop();
     const logLines = s

@@ -14,15 +14,17 @@ import {
   type TestApp,
 } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
+import { redisSuiteSkip } from '../helpers/requires.js';
 import { connect, type TestSocket } from '../messaging/socket-client.js';
 
 let redis: PrivateRedis;
+const noRedis = redisSuiteSkip('Redis history cache (test/realtime/history-cache.test.ts)');
 beforeAll(async () => {
-  redis = await startPrivateRedis();
+  if (!noRedis) redis = await startPrivateRedis();
 });
-afterAll(() => redis.stop());
+afterAll(() => redis?.stop());
 
-describe('HistoryCache', () => {
+describe.skipIf(noRedis)('HistoryCache', () => {
   it('answers only a hole-free run from afterSeq + 1 within retention, trimmed to the newest', async () => {
     const client = await openRedis(parseRedisUrl(redis.url), { offlineQueue: false, name: 't' });
     const ns = redisNamespace('history-unit');
@@ -48,7 +50,7 @@ describe('HistoryCache', () => {
   });
 });
 
-describe('resumes served from the history cache', () => {
+describe.skipIf(noRedis)('resumes served from the history cache', () => {
   let t: TestApp;
   let orgId: string;
   let alice: Fixture;

@@ -7,9 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { api, startApp, testConfig, type TestApp } from '../helpers/app.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
+import { redisSuiteSkip } from '../helpers/requires.js';
+
+const noRedis = redisSuiteSkip('Redis app (test/realtime/redis-app.test.ts)');
 import { eventually } from '../helpers/wait.js';
 
-describe('an app on Redis', () => {
+describe.skipIf(noRedis)('an app on Redis', () => {
   let redis: PrivateRedis;
   let t: TestApp;
   beforeAll(async () => {
@@ -48,7 +51,7 @@ describe('an app on Redis', () => {
   });
 });
 
-describe('Redis unreachable at start', () => {
+describe.skipIf(noRedis)('Redis unreachable at start', () => {
   it('buildApp rejects with one line naming REDIS_URL, and releases what it took', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'orghub-noredis-'));
     try {
