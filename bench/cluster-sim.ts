@@ -118,6 +118,14 @@ function redisRates(a: RedisSample, b: RedisSample, ms: number) {
   return { opsPerSec: (b.total - a.total) / s, cpuPct: ((b.cpuSec - a.cpuSec) / s) * 100, top };
 }
 
+/** Messages stored by a node and the seconds they took (orghub_message_store_seconds). */
+async function storeTimes(port: number): Promise<{ count: number; sum: number }> {
+  return {
+    count: await metric(port, 'orghub_message_store_seconds_count'),
+    sum: await metric(port, 'orghub_message_store_seconds_sum'),
+  };
+}
+
 async function metric(port: number, name: string): Promise<number> {
   const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const m = new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(body);
@@ -333,7 +341,9 @@ async function main() {
     );
 
     log(`connecting ${socketsTotal} sockets (100 handshakes in flight per node)`);
+    const wpids = workers.map((w) => w.proc.pid);
     const connectCpu0 = pids.map(cpuUs);
+    const connectWCpu0 = wpids.map(cpuUs);
     const connectStarted = performance.now();
     const connected = await Promise.all(
       workers.map((w, i) =>
@@ -345,6 +355,7 @@ async function main() {
     );
     const connectMs = performance.now() - connectStarted;
     const connectCpu1 = pids.map(cpuUs);
+    const connectWCpu1 = wpids.map(cpuUs);
     for (const [i, c] of connected.entries()) {
       log(
         `  node ${i}: ${c.connected} open, ${c.failed} failed in ${(c.ms / 1000).toFixed(1)} s${c.firstError ? ` (${c.firstError})` : ''}`,
@@ -377,6 +388,8 @@ async function main() {
     const deliv0 = await Promise.all(NODE_PORTS.map((p) => metric(p, 'orghub_deliveries_total')));
     const loadRedis0 = await Promise.all(redis.map(redisSample));
     const loadCpu0 = pids.map(cpuUs);
+    const loadWCpu0 = wpids.map(cpuUs);
+    const store0 = await Promise.all(NODE_PORTS.map((p) => storeTimes(p)));
     const t0 = performance.now();
     const runP = workers.map((w) =>
       w.call<RunReply>(
@@ -388,6 +401,8 @@ async function main() {
     const loadMs = performance.now() - t0;
     const loadRedis1 = await Promise.all(redis.map(redisSample));
     const loadCpu1 = pids.map(cpuUs);
+    const loadWCpu1 = wpids.map(cpuUs);
+    const store1 = await Promise.all(NODE_PORTS.map((p) => storeTimes(p)));
     // Stragglers: give deliveries in flight a few seconds before counting what was lost.
     const drained = await Promise.all(
       workers.map((w) =>
@@ -434,7 +449,7 @@ async function main() {
     );
     for (let i = 0; i < NODES; i++) {
       out(
-        `node ${i}: RSS ${mib(rssBefore[i]!).toFixed(0)} MiB before, ${mib(rssAfter[i]!).toFixed(0)} MiB with ${connected[i]!.connected} sockets (${((rssAfter[i]! - rssBefore[i]!) / connected[i]!.connected).toFixed(1)} KiB/socket), ${mib(rssLoad[i]!).toFixed(0)} MiB after load; CPU while connecting ${((connectCpu1[i]! - connectCpu0[i]!) / 10 / connectMs).toFixed(1)} %, idle ${((idleCpu1[i]! - idleCpu0[i]!) / 10 / IDLE_MS).toFixed(1)} %, under load ${((loadCpu1[i]! - loadCpu0[i]!) / 10 / loadMs).toFixed(1)} % of a core; ${Math.round((deliv1[i]! - deliv0[i]!) / (loadMs / 1000))} frames/s written`,
+        `node ${i}: RSS ${mib(rssBefore[i]!).toFixed(0)} MiB before, ${mib(rssAfter[i]!).toFixed(0)} MiB with ${connected[i]!.connected} sockets (${((rssAfter[i]! - rssBefore[i]!) / connected[i]!.connected).toFixed(1)} KiB/socket), ${mib(rssLoad[i]!).toFixed(0)} MiB after load; CPU while connecting ${((connectCpu1[i]! - connectCpu0[i]!) / 10 / connectMs).toFixed(1)} %, idle ${((idleCpu1[i]! - idleCpu0[i]!) / 10 / IDLE_MS).toFixed(1)} %, under load ${((loadCpu1[i]! - loadCpu0[i]!) / 10 / loadMs).toFixed(1)} % of a core; ${Math.round((deliv1[i]! - deliv0[i]!) / (loadMs / 1000))} frames/s written; ${store1[i]!.count - store0[i]!.count} messages stored, ${(((store1[i]!.sum - store0[i]!.sum) / Math.max(1, store1[i]!.count - store0[i]!.count)) * 1000).toFixed(1)} ms each on average; its client worker used ${((connectWCpu1[i]! - connectWCpu0[i]!) / 10 / connectMs).toFixed(1)} % of a core connecting, ${((loadWCpu1[i]! - loadWCpu0[i]!) / 10 / loadMs).toFixed(1)} % under load`,
       );
     }
     out(
