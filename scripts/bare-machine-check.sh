@@ -27,7 +27,13 @@ done
 
 echo "bare-machine-check: PATH=$BIN ($(ls "$BIN" | wc -l) programs), log in $LOG"
 started=$(date +%s)
-env -i HOME="${HOME:-/tmp}" PATH="$BIN" TERM=dumb LANG=C.UTF-8 \
+# The network settings pass through (a bare machine behind this proxy needs them too).
+passthrough=()
+for v in HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy NODE_EXTRA_CA_CERTS \
+  npm_config_cafile npm_config_registry; do
+  [ -n "${!v:-}" ] && passthrough+=("$v=${!v}")
+done
+env -i HOME="${HOME:-/tmp}" PATH="$BIN" TERM=dumb LANG=C.UTF-8 "${passthrough[@]}" \
   CHROMIUM_PATH=/nonexistent/chromium PG_BIN=/nonexistent/postgresql/bin \
   npm_config_update_notifier=false \
   sh -c 'npm install --no-audit --no-fund && npm test' >"$LOG" 2>&1
