@@ -110,8 +110,9 @@ describe('socket limits, heartbeat, failures and shutdown', () => {
   });
 
   it('closes a socket whose unsent backlog passes WS_MAX_BACKLOG with 1013; others get everything', async () => {
-    const slow = await join(alice);
-    const fast = await join(bob);
+    // Org events other than broadcasts reach a group socket only when it opts in.
+    const slow = await join(alice, { query: { events: 'all' } });
+    const fast = await join(bob, { query: { events: 'all' } });
     const raw = (slow.ws as unknown as { _socket: Socket })._socket;
     raw.pause();
     const blob = 'b'.repeat(100_000);
