@@ -40,6 +40,9 @@ import { createReadService } from './modules/reads/reads.service.js';
 import { registerReadRoutes } from './http/routes/reads.routes.js';
 import { registerDmRoutes } from './http/routes/dms.routes.js';
 import { createDmService } from './modules/dms/dms.service.js';
+import { createDmCopies } from './modules/dms/dms.copies.js';
+import { createSeedDmService } from './modules/dms/seed-dms.service.js';
+import { registerSeedDmRoutes } from './http/routes/seed-dms.routes.js';
 import type { MemoryBus } from './realtime/broker-memory.js';
 import { clusterName, memoryBackend, redisBackend } from './realtime/backend.js';
 import { createPresenceTracker } from './realtime/presence-events.js';
@@ -250,6 +253,8 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
           : events.toUser(g.orgId, audience.userId, groupAddedEvent(g)),
     });
 
+    // Every DM message is also copied to its two users' channels (the seed's `/ws/dm`).
+    const dmCopies = createDmCopies(db, hub, (err) => http.log.warn({ err }, 'DM copy dropped'));
     const messages = createMessageService({
       db,
       hub,
@@ -258,6 +263,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       history,
       retentionMs: config.messageRetentionMs,
       maxMessageChars: config.maxMessageChars,
+      dmStored: (m) => dmCopies.stored(m),
     });
     // Runs after the sockets closed (below, cleanups run in reverse) and before the hub, the
     // broker and the database close: requests in flight finish, then every store begun (a
@@ -294,7 +300,16 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     );
     const reads = createReadService({ db, groups, events });
     registerReadRoutes(http, reads);
-    registerDmRoutes(http, createDmService({ db, events }));
+    const dms = createDmService({ db, events });
+    registerDmRoutes(http, dms);
+    const seedDms = createSeedDmService({
+      db,
+      dms,
+      groups,
+      messages,
+      connected: (orgId, ids) => backend.sockets.connected(orgId, ids),
+    });
+    registerSeedDmRoutes(http, seedDms);
     const workspace = createWorkspaceGateway({
       config,
       db,
@@ -319,6 +334,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       authenticator,
       groups,
       messages,
+      seedDms,
       hub,
       quota: backend.sockets,
       presence: presenceTracker,

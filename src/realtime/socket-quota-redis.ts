@@ -72,6 +72,22 @@ export class RedisSocketQuota implements SocketQuota {
     }
   }
 
+  async connected(orgId: string, userIds: readonly string[]) {
+    const local = () => userIds.filter((u) => this.slots.count(LocalSlots.userKey(orgId, u)) > 0);
+    if (this.opts.client.status !== 'ready') return local();
+    try {
+      // Slots are scored by when they expire: a live one scores after now.
+      const now = Date.now();
+      const counts = await Promise.all(
+        userIds.map((u) => this.opts.client.zcount(this.key(orgId, u), `(${now}`, '+inf')),
+      );
+      return userIds.filter((_, i) => counts[i]! > 0);
+    } catch (err) {
+      this.opts.onError?.(err as Error);
+      return local();
+    }
+  }
+
   private async refreshAll() {
     if (this.opts.client.status !== 'ready') return;
     await Promise.all(

@@ -13,6 +13,11 @@
 export interface SocketQuota {
   acquire(orgId: string, userId: string, connId: string, max: number): Promise<boolean>;
   release(orgId: string, userId: string, connId: string): Promise<void>;
+  /**
+   * The users among `userIds` holding a slot on any node (a socket open), in their order.
+   * While the shared store is unreachable, this node's own; never throws.
+   */
+  connected(orgId: string, userIds: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -80,6 +85,14 @@ export class MemorySocketQuota implements SocketQuota {
 
   async release(orgId: string, userId: string, connId: string) {
     this.slots.remove(LocalSlots.userKey(orgId, userId), connId);
+  }
+
+  async connected(orgId: string, userIds: readonly string[]) {
+    return userIds.filter((u) => {
+      const uk = LocalSlots.userKey(orgId, u);
+      for (const p of this.peers) if (p.slots.count(uk) > 0) return true;
+      return false;
+    });
   }
 
   async close() {

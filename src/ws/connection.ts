@@ -89,6 +89,13 @@ export class Connection implements Subscriber {
     this.raw = rawSocket(ws);
   }
 
+  get id(): string {
+    return this.ctx.id;
+  }
+  get expiresAt(): number | undefined {
+    return this.ctx.expiresAt;
+  }
+
   /** The last group seq written to this socket (replayed or live). */
   get deliveredSeq(): number {
     return this.lastSeq;

@@ -16,10 +16,13 @@ import type { PresenceTracker } from '../realtime/presence-events.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
 import type { Db } from '../db/database.js';
 import { CLOSE_SESSION_ENDED } from '../protocol/workspace.js';
+import type { SeedDmService } from '../modules/dms/seed-dms.service.js';
+import type { PresenceSocket } from '../realtime/presence-events.js';
 import { Connection } from './connection.js';
+import { DmConnection } from './dm-connection.js';
 import { groupAccessHandler } from './group-access.js';
-import { authorize, refuse, UpgradeRefused } from './upgrade.js';
-import { startHeartbeat } from './heartbeat.js';
+import { authorize, authorizeDm, isDmSocketPath, refuse, UpgradeRefused } from './upgrade.js';
+import { startHeartbeat, type Heartbeating } from './heartbeat.js';
 import { drainSockets } from './shutdown.js';
 
 export interface GatewayDeps {
@@ -29,6 +32,8 @@ export interface GatewayDeps {
   authenticator: Authenticator;
   groups: GroupService;
   messages: MessageService;
+  /** The seed's DM socket (`/ws/dm/{userId}`) sends through it. */
+  seedDms: SeedDmService;
   hub: Hub;
   quota: SocketQuota;
   /** Told when users' sockets open and close (presence.join / presence.leave). */
@@ -51,13 +56,23 @@ export interface Gateway {
 
 const SHUTDOWN_WAIT_MS = 3000;
 
+/** What the gateway attaches, heartbeats, expires and drains: a group or a DM socket. */
+interface GatewaySocket extends Heartbeating {
+  readonly id: string;
+  readonly expiresAt: number | undefined;
+  onFrame(data: Buffer, isBinary: boolean): void;
+  start(): void | Promise<void>;
+  detach(): void;
+  closeWith(code: number, reason: string): void;
+}
+
 /** The close code ws chose for a protocol error (1002, 1007, 1009), kept on a symbol. */
 /**
  * A socket lives no longer than the access token that opened it: at expiry it is closed with
  * 4001 and the client reconnects with a fresh token (resuming with since_seq, nothing lost).
  */
-function closeAtExpiry(conn: Connection): NodeJS.Timeout | undefined {
-  const exp = conn.ctx.expiresAt;
+function closeAtExpiry(conn: GatewaySocket): NodeJS.Timeout | undefined {
+  const exp = conn.expiresAt;
   if (exp === undefined) return undefined;
   // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer token is cut then, and renewed.
   const delay = Math.min(Math.max(0, exp * 1000 - Date.now()), 2 ** 31 - 1);
@@ -88,7 +103,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     perMessageDeflate: false,
     clientTracking: false,
   });
-  const open = new Set<Connection>();
+  const open = new Set<GatewaySocket>();
   const origins = createOriginPolicy(config);
   let closing = false;
   // Logout, deletion, removal and role changes arrive as `access.revoked` on the user channel,
@@ -102,6 +117,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     let slot: { orgId: string; userId: string } | undefined;
     try {
       if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
+      if (isDmSocketPath(req.url)) return await upgradeDm(req, socket, head, connId);
       const a = await authorize(req, { ...deps, origins });
       if (a.principal.kind === 'user') {
         slot = { orgId: a.orgId, userId: a.principal.id };
@@ -152,9 +168,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         if (p.kind === 'user') conn.onAccess = onAccess;
         const held = slot;
         slot = undefined;
+        const { orgId, groupId, author } = conn.ctx;
         attach(
           conn,
           held ? () => void deps.quota.release(held.orgId, held.userId, connId) : () => {},
+          author.userId === null
+            ? undefined
+            : { connId, orgId, groupId, userId: author.userId, username: author.username },
         );
         // It listens for `access.revoked` now; a session that ended while it was authorized
         // sent its event before that, so it is asked here.
@@ -163,24 +183,67 @@ export function createGateway(deps: GatewayDeps): Gateway {
       });
     } catch (err) {
       if (slot) void deps.quota.release(slot.orgId, slot.userId, connId);
-      const r = refuse(socket, err);
-      if (r.status >= 500 && !(err instanceof UpgradeRefused)) {
-        log.error({ err, url: redactUrl(req.url ?? '') }, 'socket upgrade failed');
-      } else {
-        log.debug({ url: redactUrl(req.url ?? ''), status: r.status }, 'socket upgrade refused');
-      }
+      refused(req, socket, err);
     }
   }
 
-  function attach(conn: Connection, release: () => void) {
+  function refused(req: IncomingMessage, socket: Duplex, err: unknown) {
+    const r = refuse(socket, err);
+    if (r.status >= 500 && !(err instanceof UpgradeRefused)) {
+      log.error({ err, url: redactUrl(req.url ?? '') }, 'socket upgrade failed');
+    } else {
+      log.debug({ url: redactUrl(req.url ?? ''), status: r.status }, 'socket upgrade refused');
+    }
+  }
+
+  /** `/ws/dm/{userId}`: the same checks, socket cap, heartbeat, expiry and drain. */
+  async function upgradeDm(req: IncomingMessage, socket: Duplex, head: Buffer, connId: string) {
+    const a = await authorizeDm(req, { ...deps, origins });
+    const { orgId, principal: p } = a;
+    if (!(await deps.quota.acquire(orgId, p.id, connId, config.maxSocketsPerUser))) {
+      throw new UpgradeRefused(
+        'rate_limited',
+        `at most ${config.maxSocketsPerUser} sockets per user (MAX_SOCKETS_PER_USER)`,
+      );
+    }
+    const release = () => void deps.quota.release(orgId, p.id, connId);
+    if (closing || socket.destroyed) {
+      release();
+      throw new UpgradeRefused(
+        closing ? 'unavailable' : 'bad_request',
+        closing ? 'the server is shutting down' : 'client went away',
+      );
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new DmConnection(
+        ws,
+        {
+          id: connId,
+          principal: { kind: 'user', id: p.id, orgId, role: p.role, username: p.username },
+          clientId: a.clientId,
+          expiresAt: p.expiresAt,
+          sessionId: p.sessionId,
+        },
+        {
+          hub,
+          seedDms: deps.seedDms,
+          metrics,
+          log,
+          rateLimit: config.wsRateLimit,
+          maxBacklogBytes: config.wsMaxBacklogBytes,
+        },
+      );
+      attach(conn, release, undefined);
+      // As on the group socket: a session that ended while this one was authorized.
+      if (deps.authenticator.sessionEnded(p.sessionId))
+        conn.closeWith(CLOSE_SESSION_ENDED, 'this session was logged out');
+    });
+  }
+
+  function attach(conn: GatewaySocket, release: () => void, who: PresenceSocket | undefined) {
     const { ws } = conn;
     open.add(conn);
     metrics.wsConnections.inc();
-    const { id: connId, orgId, groupId, author } = conn.ctx;
-    const who =
-      author.userId === null
-        ? undefined
-        : { connId, orgId, groupId, userId: author.userId, username: author.username };
     if (who) deps.presence?.connected(who);
     conn.lastPingAt = Date.now();
     const expiry = closeAtExpiry(conn);
@@ -188,7 +251,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // then closes that socket with the matching code. Nothing else is affected.
     ws.on('error', (err) => {
       conn.closeCode ??= wsStatusCode(err);
-      log.debug({ err: err.message, conn: conn.ctx.id }, 'socket error');
+      log.debug({ err: err.message, conn: conn.id }, 'socket error');
     });
     ws.on('message', (data, isBinary) => {
       conn.awaitingPong = false;

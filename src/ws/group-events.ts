@@ -27,6 +27,8 @@ const CLASSES = new Map<string, FrameClass>([
   ['dm.opened', 'never'],
   ['group.added', 'never'],
   ['thread.reply', 'never'],
+  // The seed's DM socket's copy of a DM message (the DM's own stream carries the message).
+  ['dm.message', 'never'],
 ]);
 
 /**

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { bearerToken, type Authenticator } from '../modules/auth/authenticator.js';
-import type { Principal } from '../modules/auth/principal.js';
+import type { Principal, UserPrincipal } from '../modules/auth/principal.js';
 import type { GroupAccess, GroupService } from '../modules/groups/groups.service.js';
 import { CLIENT_ID_MAX } from '../protocol/messages.js';
 import type { OriginPolicy } from '../http/origins.js';
@@ -29,6 +29,11 @@ export interface Authorized {
 }
 
 const PATH = /^\/ws\/orgs\/([^/]+)\/groups\/([^/]+)\/?$/;
+/** The seed's DM socket: `/ws/dm/{userId}`, or `/ws/dm` for the token's user. */
+const DM_PATH = /^\/ws\/dm(?:\/([^/]+))?\/?$/;
+
+export const isDmSocketPath = (url: string | undefined): boolean =>
+  DM_PATH.test((url ?? '/').split('?')[0]!);
 
 /** Browsers always send Origin; other clients usually do not, and pass (see OriginPolicy). */
 export function originAllowed(req: IncomingMessage, policy: OriginPolicy): boolean {
@@ -84,6 +89,44 @@ export async function authorize(
   }
   const events = parseEvents(url.searchParams.get('events'));
   return { principal, orgId, groupId, access, clientId, sinceSeq, events };
+}
+
+export interface AuthorizedDm {
+  principal: UserPrincipal & { expiresAt?: number; sessionId?: string };
+  orgId: string;
+  clientId: string | null;
+}
+
+/**
+ * Decides a DM socket upgrade: Origin (403), token (401), then the user: the token's user
+ * must be `userId` (403 otherwise, the operator included: it has no DMs), then the query.
+ */
+export async function authorizeDm(
+  req: IncomingMessage,
+  deps: { origins: OriginPolicy; authenticator: Authenticator },
+): Promise<AuthorizedDm> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const m = DM_PATH.exec(url.pathname);
+  if (!m) throw new UpgradeRefused('not_found', `no socket at ${url.pathname}`);
+  if (!originAllowed(req, deps.origins)) {
+    throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
+  }
+  const token =
+    bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined;
+  const principal = await deps.authenticator.authenticate(token);
+  if (!principal) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
+  if (principal.kind !== 'user') {
+    throw new UpgradeRefused('forbidden', 'direct messages are between users');
+  }
+  const userId = m[1] === undefined ? principal.id : decode(m[1]).toLowerCase();
+  if (userId !== principal.id.toLowerCase()) {
+    throw new UpgradeRefused('forbidden', 'you may only open your own direct messages');
+  }
+  const clientId = url.searchParams.get('clientId') || null;
+  if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
+    throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
+  }
+  return { principal, orgId: principal.orgId, clientId };
 }
 
 /** Writes the HTTP refusal and ends the socket. */

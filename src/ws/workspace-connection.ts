@@ -4,6 +4,7 @@ import { isDatabaseUnavailable } from '../db/database.js';
 import { AppError } from '../errors.js';
 import type { WorkspaceClientFrame } from '../protocol/workspace.js';
 import type { Frame, Subscriber } from '../realtime/hub.js';
+import { DM_COPY_TYPE } from '../modules/dms/dms.copies.js';
 import { Lane, type LaneOwner } from './workspace-lane.js';
 import {
   MAX_SUBSCRIPTIONS,
@@ -73,6 +74,8 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
   deliver(frame: Frame): number {
     if (this.closed) return 0;
     // Routed by the type beside the frame; only these rare events are read for their id.
+    // DM messages come on the DM's own subscription; their copies are for `/ws/dm` sockets.
+    if (frame.type === DM_COPY_TYPE) return 0;
     if (frame.type === 'read' && this.ownReads.size && this.ownReads.delete(eventId(frame)))
       return 0;
     if (frame.type === 'access.revoked') void this.session.onAccessEvent(frame.text);

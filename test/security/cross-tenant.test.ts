@@ -56,6 +56,7 @@ const BODIES: Record<string, () => unknown> = {
   'POST /api/v1/users/{userId}/tasks': () => ({ title: 'x' }),
   'PUT /api/v1/tasks/{id}': () => ({ title: 'x' }),
   'PUT /api/v1/users/{id}': () => ({ full_name: 'x' }),
+  'POST /api/v1/dm/{userId}/{recipientId}': () => ({ content: 'hi' }),
 };
 /** Query parameters an operation requires, so that only the substituted id can make it fail. */
 const QUERIES: Record<string, string> = {

@@ -70,6 +70,22 @@ export async function ensureDm(
   throw new AppError('conflict', 'no id is free for this direct conversation');
 }
 
+/** The DM of two users if it exists (nothing is created): its id, or undefined. */
+export async function findDm(
+  db: Db,
+  orgId: string,
+  a: string,
+  b: string,
+): Promise<string | undefined> {
+  for (let attempt = 0; attempt < MAX_DM_ID_ATTEMPTS; attempt++) {
+    const id = dmId(a, b, attempt);
+    const found = await findGroup(db, orgId, id);
+    if (!found) return undefined;
+    if (found.kind === 'dm') return id;
+  }
+  return undefined;
+}
+
 /** The caller's DMs, with the other user and the caller's read cursor, newest activity first. */
 export async function listDms(
   db: Db,

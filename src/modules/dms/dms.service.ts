@@ -5,6 +5,7 @@ import type { Dm } from '../../protocol/workspace.js';
 import type { EventSink } from '../../realtime/events.js';
 import { enforce } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
+import type { UserRow } from '../../db/schema.js';
 import { findUser } from '../users/users.repo.js';
 import { toDm } from './dms.mapper.js';
 import { canDm } from './dms.policy.js';
@@ -28,7 +29,24 @@ export function createDmService({ db, events }: DmServiceDeps) {
     return p.id;
   }
 
+  /**
+   * The DM of two users of one org, created on first use; on creation both users' lists gain
+   * it live (their other devices too), each as they see it. Callers check the policy.
+   */
+  async function between(orgId: string, me: UserRow, other: UserRow): Promise<string> {
+    const { id, created } = await ensureDm(db, orgId, me.id, other.id);
+    if (created) {
+      for (const u of [me.id, other.id]) {
+        const [row] = await listDms(db, orgId, u, id);
+        if (row) events.toUser(orgId, u, { type: 'dm.opened', id: randomUUID(), dm: toDm(row) });
+      }
+    }
+    return id;
+  }
+
   return {
+    between,
+
     /** The DM of the caller with a user of the org, created on first use (idempotent). */
     async open(p: Principal, orgId: string, otherId: string): Promise<Dm> {
       const me = asUser(p, orgId);

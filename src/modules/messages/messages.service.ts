@@ -22,6 +22,8 @@ export interface MessageServiceDeps {
   history: GapSource;
   retentionMs: number;
   maxMessageChars: number;
+  /** Told of every new DM message, after its publish (the seed's `/ws/dm` copies). */
+  dmStored?: (message: Message) => void;
 }
 
 /** Who a stored message is by: the principal's identity plus the connection's label. */
@@ -149,6 +151,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     if (result.created) {
       metrics.messagesIn.inc({ source });
       hub.publish(channel, 'message', text, message.seq);
+      if (access.group.kind === 'dm') deps.dmStored?.(message);
     } else {
       // A duplicate usually means its sender missed the original's echo. If this node never
       // saw that seq (its publish was lost), the hub reads it from the store now, so the
