@@ -248,45 +248,50 @@ describe('WorkspaceSocket against a real server', () => {
     expect(seen.get('gone')!.map((m) => m.seq)).toEqual([1, 3, 4]);
   });
 
-  it('a re-sent publish stored before the drop neither skips nor repeats the replay', async () => {
-    await group('resent');
-    // The socket's own client is pointed away while alice's REST client stays.
-    const device = await signIn(t.url, orgId, 'alice');
-    const a = socket(device, true).connect();
-    const seen = messagesByGroup(a);
-    await a.subscribe('resent');
-    await bob.postMessage(orgId, 'resent', { content: 'first' });
-    await until(() => seen.get('resent')?.length === 1);
-    device.baseUrl = 'http://127.0.0.1:9';
-    const disconnected = next(a, 'disconnected');
-    connections.at(-1)!.terminate();
-    await disconnected;
-    // While away: others write, and the publish below is stored but its reply never came
-    // (as when the connection drops between the two); then the socket sends it again.
-    // More than one replay page (500), so the reply to the re-sent publish has time to
-    // overtake the replay.
-    const missed = [];
-    for (let i = 0; i < 700; i++)
-      missed.push((await bob.postMessage(orgId, 'resent', { content: `b${i}` })).message);
-    const early = await alice.postMessage(orgId, 'resent', {
-      content: 'mine',
-      client_msg_id: 'resent-1',
-    });
-    const published = a.publish('resent', 'mine', 'resent-1');
-    device.baseUrl = t.url;
-    expect((await published).id).toBe(early.message.id);
-    await until(() => seen.get('resent')!.some((m) => m.id === early.message.id));
-    const marker = await a.publish('resent', 'marker');
-    await until(() => seen.get('resent')!.some((m) => m.id === marker.id));
-    const got = seen.get('resent')!;
-    expect(assertExactlyOnceInOrder(got, [...missed, early.message, marker])).toEqual([]);
-    expect(got.map((m) => m.content)).toEqual([
-      'first',
-      ...missed.map((m) => m.content),
-      'mine',
-      'marker',
-    ]);
-  });
+  // 700 writes one after the other set it up: on a loaded machine that alone nears 30 s.
+  it(
+    'a re-sent publish stored before the drop neither skips nor repeats the replay',
+    { timeout: 90_000 },
+    async () => {
+      await group('resent');
+      // The socket's own client is pointed away while alice's REST client stays.
+      const device = await signIn(t.url, orgId, 'alice');
+      const a = socket(device, true).connect();
+      const seen = messagesByGroup(a);
+      await a.subscribe('resent');
+      await bob.postMessage(orgId, 'resent', { content: 'first' });
+      await until(() => seen.get('resent')?.length === 1);
+      device.baseUrl = 'http://127.0.0.1:9';
+      const disconnected = next(a, 'disconnected');
+      connections.at(-1)!.terminate();
+      await disconnected;
+      // While away: others write, and the publish below is stored but its reply never came
+      // (as when the connection drops between the two); then the socket sends it again.
+      // More than one replay page (500), so the reply to the re-sent publish has time to
+      // overtake the replay.
+      const missed = [];
+      for (let i = 0; i < 700; i++)
+        missed.push((await bob.postMessage(orgId, 'resent', { content: `b${i}` })).message);
+      const early = await alice.postMessage(orgId, 'resent', {
+        content: 'mine',
+        client_msg_id: 'resent-1',
+      });
+      const published = a.publish('resent', 'mine', 'resent-1');
+      device.baseUrl = t.url;
+      expect((await published).id).toBe(early.message.id);
+      await until(() => seen.get('resent')!.some((m) => m.id === early.message.id));
+      const marker = await a.publish('resent', 'marker');
+      await until(() => seen.get('resent')!.some((m) => m.id === marker.id));
+      const got = seen.get('resent')!;
+      expect(assertExactlyOnceInOrder(got, [...missed, early.message, marker])).toEqual([]);
+      expect(got.map((m) => m.content)).toEqual([
+        'first',
+        ...missed.map((m) => m.content),
+        'mine',
+        'marker',
+      ]);
+    },
+  );
 
   it('resolves a publish only once stored, and re-sends it after a drop without storing it twice', async () => {
     await group('acked');
