@@ -14,6 +14,10 @@ export interface Limiter {
   /** Whether the key is already over its limit, without spending anything. */
   blocked(key: string): Promise<{ ok: true } | { ok: false; retryAfterSec: number }>;
   reset(key: string): Promise<void>;
+  /** Counts one more for the key whatever its limit (never refuses); answers the count now. */
+  add(key: string): Promise<number>;
+  /** Takes one back (an attempt that turned out not to count). */
+  remove(key: string): Promise<void>;
 }
 
 export interface LimiterOptions {
@@ -45,6 +49,12 @@ export function wrapLimiter(impl: RateLimiterAbstract, points: number): Limiter 
     },
     async reset(key) {
       await impl.delete(key);
+    },
+    async add(key) {
+      return (await impl.penalty(key, 1)).consumedPoints;
+    },
+    async remove(key) {
+      await impl.reward(key, 1);
     },
   };
 }

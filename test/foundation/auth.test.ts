@@ -195,7 +195,7 @@ describe('auth routes', { timeout: 120_000 }, () => {
     expectError(change, 400, 'bad_request', 'body.password');
   });
 
-  it('limits logins per account (whatever the IP) and per IP, with 429 and Retry-After', async () => {
+  it('limits logins per (account, source) and per source with 429 and Retry-After; never the owner elsewhere', async () => {
     const victim = await createUser(t, orgId);
     const ip = randomIp();
     const as = (u: Fixture, password = PASSWORD, from = ip) =>
@@ -209,15 +209,17 @@ describe('auth routes', { timeout: 120_000 }, () => {
       ),
     );
     for (const r of tries) expectError(r, 401, 'unauthorized');
-    // Per account: even the right password from a fresh address is refused now.
-    const blocked = await as(victim, PASSWORD, randomIp());
+    // That source is blocked on that account, even with the right password...
+    const blocked = await as(victim, PASSWORD);
     expectError(blocked, 429, 'rate_limited');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(60);
-    // Another account from the same address is not affected (11th attempt from it).
+    // ...but the owner, from anywhere else, signs in (slowed down, never refused).
+    expect((await as(victim, PASSWORD, randomIp())).status).toBe(200);
+    // Another account from the same address is not affected (12th attempt from it).
     expect((await as(alice)).status).toBe(200);
 
-    // Per IP: 30 attempts a minute; refused ones count, so 19 more fill the budget.
-    for (let i = 0; i < 19; i++) expect((await as(victim)).status).toBe(429);
+    // Per source: 30 attempts a minute; refused ones count, so 18 more fill the budget.
+    for (let i = 0; i < 18; i++) expect((await as(victim)).status).toBe(429);
     const overIp = await as(alice);
     expectError(overIp, 429, 'rate_limited');
     expect(Number(overIp.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

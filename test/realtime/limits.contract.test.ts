@@ -136,6 +136,18 @@ describe.each(limiterImpls.filter((l) => !noRedis || l.name.startsWith('memory')
       await last.reset(key);
       expect(await limiters[0]!.consume(key)).toEqual({ ok: true });
     });
+
+    it('counts past its points without refusing (add), and takes counts back (remove)', async () => {
+      const factories = await impl.make();
+      const prefix = `t${randomUUID().slice(0, 8)}`;
+      const limiters = factories.map((f) => f({ keyPrefix: prefix, points: 1, durationSec: 60 }));
+      const counts: number[] = [];
+      for (let i = 0; i < 4; i++) counts.push(await limiters[i % limiters.length]!.add('acct'));
+      expect(counts).toEqual([1, 2, 3, 4]);
+      await limiters[0]!.remove('acct');
+      expect(await limiters[limiters.length - 1]!.add('acct')).toBe(4);
+      expect(await limiters[0]!.add('other')).toBe(1);
+    });
   },
 );
 

@@ -5,6 +5,7 @@ import { forbidden, rateLimited, unauthorized } from '../../errors.js';
 import type { LimiterFactory } from '../../shared/rate-limit.js';
 import { insertOrg } from '../orgs/orgs.repo.js';
 import { findUser, findUserByLogin, insertUser } from '../users/users.repo.js';
+import { createLoginThrottle } from './login-throttle.js';
 import { assertAcceptablePassword } from './password-policy.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import * as tokensRepo from './refresh-tokens.repo.js';
@@ -35,9 +36,7 @@ export function createAuthService(opts: {
   events?: SessionEvents;
 }) {
   const { db, tokens } = opts;
-  // Per IP: a burst of guesses from one place. Per account: slow guessing from many places.
-  const perIp = opts.limiters({ keyPrefix: 'login-ip', points: 30, durationSec: 60 });
-  const perAccount = opts.limiters({ keyPrefix: 'login-acct', points: 10, durationSec: 15 * 60 });
+  const throttle = createLoginThrottle(opts.limiters);
   const signups = opts.limiters({ keyPrefix: 'signup-ip', points: 10, durationSec: 60 * 60 });
 
   async function startSession(user: UserRow, familyId: string = randomUUID()): Promise<Session> {
@@ -66,8 +65,7 @@ export function createAuthService(opts: {
       password: string;
       ip: string;
     }): Promise<Session> {
-      const ipCheck = await perIp.consume(input.ip);
-      if (!ipCheck.ok) throw rateLimited(ipCheck.retryAfterSec);
+      await throttle.source(input.ip);
       const user =
         input.username || input.email
           ? await findUserByLogin(
@@ -80,16 +78,15 @@ export function createAuthService(opts: {
       // what was typed, so guessing at them is limited the same way.
       const login = (input.username ?? input.email ?? '').toLowerCase();
       const accountKey = user ? `${input.orgId}:id:${user.id}` : `${input.orgId}:${login}`;
-      const acct = await perAccount.blocked(accountKey);
-      if (!acct.ok) throw rateLimited(acct.retryAfterSec);
+      await throttle.attempt(accountKey, input.ip);
       const ok = user
         ? await verifyPassword(input.password, user.passwordHash)
         : await burnPasswordCheck(input.password);
       if (!user || !ok) {
-        await perAccount.consume(accountKey);
+        await throttle.failed(accountKey, input.ip);
         throw unauthorized(BAD_LOGIN);
       }
-      await perAccount.reset(accountKey);
+      await throttle.succeeded(accountKey, input.ip);
       return startSession(user);
     },
 
