@@ -16,17 +16,21 @@ const DEBIAN_CHROMIUM = '/usr/bin/chromium';
  * second finds it installed. Never downloads a browser. When it cannot, the browser suites
  * skip with one line (test/browser/harness.ts).
  */
-export async function provisionChromium(): Promise<void> {
-  if (process.env['CHROMIUM_PATH'] || existsSync(DEBIAN_CHROMIUM)) return;
-  if (process.getuid?.() !== 0 || !onPath('apt-get')) return;
-  const lockTarget = path.join(os.tmpdir(), 'orghub-provision-chromium');
+export async function provisionChromium(
+  // Tests point these elsewhere (and put a stand-in apt-get on PATH).
+  opts: { target?: string; lockTarget?: string; root?: boolean } = {},
+): Promise<void> {
+  const target = opts.target ?? DEBIAN_CHROMIUM;
+  if (process.env['CHROMIUM_PATH'] || existsSync(target)) return;
+  if (!(opts.root ?? process.getuid?.() === 0) || !onPath('apt-get')) return;
+  const lockTarget = opts.lockTarget ?? path.join(os.tmpdir(), 'orghub-provision-chromium');
   if (!existsSync(lockTarget)) writeFileSync(lockTarget, '');
   const release = await lockfile.lock(lockTarget, {
     retries: { retries: 600, minTimeout: 1000, maxTimeout: 1000 },
     stale: 15 * 60_000,
   });
   try {
-    if (existsSync(DEBIAN_CHROMIUM)) return;
+    if (existsSync(target)) return;
     process.stdout.write("installing Debian's chromium for the browser suites (apt-get, once)\n");
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const install = () =>
