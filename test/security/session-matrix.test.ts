@@ -12,6 +12,7 @@ import {
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
+import { startPrivateRedis } from '../helpers/private-redis.js';
 import { pollUntil } from '../helpers/wait.js';
 import { login, refresh, type TokenPair } from '../foundation/session.js';
 import { connect, refusal, type TestSocket } from '../messaging/socket-client.js';
@@ -298,3 +299,51 @@ describe('a node that starts after a session ended', { timeout: 120_000 }, () =>
     }
   });
 });
+
+describe.runIf(twoNodes)(
+  'a node that was cut off from Redis while a session ended',
+  {
+    timeout: 120_000,
+  },
+  () => {
+    it('learns it from the database once Redis is back (the resync)', async () => {
+      // A private redis-server of this suite's own (port range 56100-56199): it is killed here.
+      const redis = await startPrivateRedis({ port: 56101 });
+      const where = await freshDatabase();
+      const start = () =>
+        startApp({
+          reuse: where,
+          keepData: true,
+          config: { trustProxy: true, redisUrl: redis.url },
+        });
+      const nodes: TestApp[] = [];
+      try {
+        nodes.push(await start(), await start());
+        const [a, b] = nodes as [TestApp, TestApp];
+        const orgId = (await createOrg(a)).id;
+        const f = await createUser(a, orgId);
+        const s = (await login(a, { org_id: orgId, username: f.user.username })).body;
+        const me = (t: TestApp) => api(t, 'GET', '/api/v1/auth/me', { token: s.access_token });
+        expect((await me(b)).status).toBe(200);
+
+        await redis.kill();
+        // The logout is stored, and its message to the other nodes is lost with Redis.
+        const out = await api(a, 'POST', '/api/v1/auth/logout', {
+          body: { refresh_token: s.refresh_token },
+        });
+        expect(out.status).toBe(204);
+        expect((await me(a)).status).toBe(401);
+        await redis.start();
+        await pollUntil(
+          async () => (await me(b)).status,
+          (st) => st === 401,
+          { timeoutMs: 15_000, what: 'node B to refuse the token after the resync' },
+        );
+      } finally {
+        await Promise.all(nodes.map((n) => n.close()));
+        await dropDatabase(where);
+        await redis.stop();
+      }
+    });
+  },
+);
