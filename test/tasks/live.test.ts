@@ -25,6 +25,10 @@ describe('live task events and reminders', () => {
   let aliceWs: TestSocket;
   let bobWs: TestSocket;
   let strangerWs: TestSocket;
+  let carol: Fixture;
+  let adminUser: Fixture;
+  let carolWs: TestSocket;
+  let adminWs: TestSocket;
 
   beforeAll(async () => {
     t = await startApp({ reminderIntervalMs: 100 });
@@ -41,6 +45,10 @@ describe('live task events and reminders', () => {
       query: { access_token: alice.token, events: 'tasks' },
     });
     bobWs = await connect(t, orgId, 'general', bob.token, { query: { events: 'tasks' } });
+    carol = await createUser(t, orgId);
+    adminUser = await createUser(t, orgId, { role: 'admin' });
+    carolWs = await connect(t, orgId, 'general', carol.token, { query: { events: 'tasks' } });
+    adminWs = await connect(t, orgId, 'general', adminUser.token, { query: { events: 'tasks' } });
     const otherOrg = (await createOrg(t)).id;
     const stranger = await createUser(t, otherOrg);
     const lobby = await api(t, 'POST', `/api/v1/orgs/${otherOrg}/groups`, {
@@ -56,6 +64,8 @@ describe('live task events and reminders', () => {
     aliceWs?.ws.terminate();
     bobWs?.ws.terminate();
     strangerWs?.ws.terminate();
+    carolWs?.ws.terminate();
+    adminWs?.ws.terminate();
     await t.close();
   });
 
@@ -68,9 +78,11 @@ describe('live task events and reminders', () => {
     return res.body as { id: string; version: number };
   };
 
-  it('created, updated (reassigned too) and deleted reach every member of the org, once', async () => {
+  it("created, updated (reassigned too) and deleted reach the task's user (and the previous one), once", async () => {
     const aFrom = aliceWs.frames.length;
     const bFrom = bobWs.frames.length;
+    const cFrom = carolWs.frames.length;
+    const adFrom = adminWs.frames.length;
     const task = await createTask(alice, { title: 'Live one' }, bob);
     const created = await aliceWs.next(isTask('task.created', task.id), aFrom);
     expect(created).toMatchObject({
@@ -89,8 +101,8 @@ describe('live task events and reminders', () => {
 
     await api(t, 'DELETE', `/api/v1/tasks/${task.id}`, { token: bob.token });
     await bobWs.next(isTask('task.deleted', task.id), bFrom);
-    // Bob was not the task's user when it was created; he still follows the org's tasks.
-    expect(bobWs.frames.slice(bFrom).filter(isTask('task.created', task.id))).toHaveLength(1);
+    // Bob created it for alice but was not its user then: he got no task.created.
+    expect(bobWs.frames.slice(bFrom).filter(isTask('task.created', task.id))).toHaveLength(0);
     for (const [ws, from] of [
       [aliceWs, aFrom],
       [bobWs, bFrom],
@@ -98,7 +110,19 @@ describe('live task events and reminders', () => {
       const ids = ws.frames.slice(from).map((f) => f['id']);
       expect(new Set(ids).size).toBe(ids.length);
     }
-    // Nobody outside the org hears of it.
+    // Another member and an admin of the org, and anyone outside it, hear nothing of it: each
+    // gets a task of their own afterwards, and nothing of this task before (or after) it.
+    for (const [who, ws, from] of [
+      [carol, carolWs, cFrom],
+      [adminUser, adminWs, adFrom],
+    ] as const) {
+      const mine = await createTask(who, { title: 'marker' });
+      await ws.next(isTask('task.created', mine.id), from);
+      const about = ws.frames
+        .slice(from)
+        .filter((f) => (f['task'] as { id?: string })?.id === task.id);
+      expect(about).toEqual([]);
+    }
     expect(strangerWs.frames.some((f) => String(f.type).startsWith('task.'))).toBe(false);
   });
 

@@ -67,11 +67,14 @@ function diff(before: StoredTask | null, after: StoredTask | null) {
 export function createTaskService({ db, events, users }: TaskServiceDeps) {
   /**
    * Live events go out after the commit; the stored row is the truth, sockets are best-effort.
-   * Every member of the org may read every task of it, so every member's boards follow every
-   * change: the event goes to the org (the task's user, old and new, included), once a socket.
+   * As the contract says, to the sockets of the task's user, and of its previous user when it
+   * was reassigned (one event id for both, so a client drops duplicates); nobody else.
    */
-  function emit(type: TaskEventType, task: StoredTask) {
-    events.toOrg(task.orgId, { type, id: randomUUID(), task: toTask(task) });
+  function emit(type: TaskEventType, task: StoredTask, previousUserId?: string) {
+    const event = { type, id: randomUUID(), task: toTask(task) };
+    events.toUser(task.orgId, task.userId, event);
+    if (previousUserId !== undefined && previousUserId !== task.userId)
+      events.toUser(task.orgId, previousUserId, event);
   }
 
   /** The org of a task the caller may see; 404 otherwise (another org's task included). */
@@ -198,7 +201,7 @@ export function createTaskService({ db, events, users }: TaskServiceDeps) {
         return { before: cur, after };
       });
       const { before, after } = outcome;
-      if (after !== before) emit('task.updated', after);
+      if (after !== before) emit('task.updated', after, before.userId);
       return after;
     },
 
