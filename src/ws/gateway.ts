@@ -5,7 +5,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { createOriginPolicy } from '../http/origins.js';
-import { redactUrl } from '../http/server.js';
 import type { Authenticator } from '../modules/auth/authenticator.js';
 import type { GroupService } from '../modules/groups/groups.service.js';
 import type { MessageService } from '../modules/messages/messages.service.js';
@@ -21,7 +20,14 @@ import type { PresenceSocket } from '../realtime/presence-events.js';
 import { Connection } from './connection.js';
 import { DmConnection } from './dm-connection.js';
 import { groupAccessHandler } from './group-access.js';
-import { authorize, authorizeDm, isDmSocketPath, refuse, UpgradeRefused } from './upgrade.js';
+import {
+  authorize,
+  authorizeDm,
+  isDmSocketPath,
+  logRefusal,
+  refuse,
+  UpgradeRefused,
+} from './upgrade.js';
 import { startHeartbeat, type Heartbeating } from './heartbeat.js';
 import { drainSockets } from './shutdown.js';
 
@@ -188,12 +194,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   function refused(req: IncomingMessage, socket: Duplex, err: unknown) {
-    const r = refuse(socket, err);
-    if (r.status >= 500 && !(err instanceof UpgradeRefused)) {
-      log.error({ err, url: redactUrl(req.url ?? '') }, 'socket upgrade failed');
-    } else {
-      log.debug({ url: redactUrl(req.url ?? ''), status: r.status }, 'socket upgrade refused');
-    }
+    logRefusal(log, req, err, refuse(socket, err));
   }
 
   /** `/ws/dm/{userId}`: the same checks, socket cap, heartbeat, expiry and drain. */

@@ -7,7 +7,9 @@ import { bearerToken, type Authenticator } from '../modules/auth/authenticator.j
 import type { Principal, UserPrincipal } from '../modules/auth/principal.js';
 import type { GroupAccess, GroupService } from '../modules/groups/groups.service.js';
 import { CLIENT_ID_MAX } from '../protocol/messages.js';
+import type { FastifyBaseLogger } from 'fastify';
 import type { OriginPolicy } from '../http/origins.js';
+import { redactUrl } from '../http/server.js';
 import { parseEvents, type GroupSocketFilter } from './group-events.js';
 
 /** A refusal decided before the upgrade; answered as HTTP with the JSON error body. */
@@ -129,8 +131,29 @@ export async function authorizeDm(
   return { principal, orgId: principal.orgId, clientId };
 }
 
+/**
+ * Logs a refused upgrade by what it is: a 503 (the database down, shutting down) is the
+ * server working as meant, a warn line without a stack; any other 5xx is a defect, an error
+ * with its stack; a client's mistake (4xx) is debug.
+ */
+export function logRefusal(
+  log: FastifyBaseLogger,
+  req: IncomingMessage,
+  err: unknown,
+  refused: { status: number; message: string },
+): void {
+  const url = redactUrl(req.url ?? '');
+  if (refused.status === 503) {
+    log.warn({ url, status: refused.status, reason: refused.message }, 'socket upgrade refused');
+  } else if (refused.status >= 500 && !(err instanceof UpgradeRefused)) {
+    log.error({ err, url }, 'socket upgrade failed');
+  } else {
+    log.debug({ url, status: refused.status }, 'socket upgrade refused');
+  }
+}
+
 /** Writes the HTTP refusal and ends the socket. */
-export function refuse(socket: Duplex, err: unknown): { status: number } {
+export function refuse(socket: Duplex, err: unknown): { status: number; message: string } {
   let e: AppError;
   if (err instanceof AppError) e = err;
   else if (isDatabaseUnavailable(err))
@@ -149,5 +172,5 @@ export function refuse(socket: Duplex, err: unknown): { status: number } {
   } else {
     socket.destroy();
   }
-  return { status: e.status };
+  return { status: e.status, message: e.message };
 }

@@ -3,11 +3,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { createOriginPolicy } from '../http/origins.js';
-import { redactUrl } from '../http/server.js';
 import { bearerToken } from '../modules/auth/authenticator.js';
 import type { SocketQuota } from '../realtime/socket-quota.js';
 import { CLOSE_SESSION_ENDED } from '../protocol/workspace.js';
-import { originAllowed, refuse, UpgradeRefused } from './upgrade.js';
+import { logRefusal, originAllowed, refuse, UpgradeRefused } from './upgrade.js';
 import { WorkspaceConnection } from './workspace-connection.js';
 import { WorkspaceUser, type WorkspaceDeps } from './workspace-deps.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -90,10 +89,7 @@ export function createWorkspaceGateway(
       });
     } catch (err) {
       if (held) void deps.quota.release(held.orgId, held.id, connId);
-      const r = refuse(socket, err);
-      if (r.status >= 500 && !(err instanceof UpgradeRefused)) {
-        log.error({ err, url: redactUrl(req.url ?? '') }, 'workspace upgrade failed');
-      }
+      logRefusal(log, req, err, refuse(socket, err));
     }
   }
 
