@@ -276,6 +276,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const purge = startPurgeJob(db, {
       retentionMs: config.messageRetentionMs,
       onError: (err) => http.log.warn({ err }, 'message purge failed'),
+      onPass: (r) => http.log.info(r, 'message retention pass'),
     });
     cleanups.push(() => purge.stop());
 

@@ -144,10 +144,24 @@ export const readCursors = pgTable(
   ],
 );
 
+/**
+ * Messages. In the database this is a table PARTITIONED BY RANGE (created_at), one partition
+ * per UTC day plus a DEFAULT one (drizzle/0003_messages_partitioned.sql; the server creates
+ * days ahead and retention drops whole days: messages.partitions.ts). Drizzle's schema DSL
+ * cannot say "partitioned", so this declaration describes the columns and the indexes of the
+ * parent for queries and for drizzle-kit's snapshot only: `npm run db:generate` diffs against
+ * drizzle/meta/0003_snapshot.json, which matches this declaration, so it proposes nothing for
+ * this table; never use `drizzle-kit push` (it would compare against the live catalog).
+ *
+ * A unique index on a partitioned table must include the partition key, so none of these is
+ * unique on (org, group, seq) or (org, group, user, client_msg_id) any more: seqs are unique
+ * because they are handed out under the group row's lock, and a repeated client_msg_id is
+ * found by `insertMessages` under that same lock (see messages.repo.ts).
+ */
 export const messages = pgTable(
   'messages',
   {
-    id: uuid('id').primaryKey(),
+    id: uuid('id').notNull(),
     orgId: text('org_id').notNull(),
     groupId: text('group_id').notNull(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
@@ -160,12 +174,16 @@ export const messages = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
+    // The key, as a unique index rather than a PRIMARY KEY constraint: pg_restore --clean
+    // (orghub restore) cannot drop a partition's inherited primary key constraint, while a
+    // partitioned index is dropped once, on the parent.
+    uniqueIndex('messages_id_created_at_uq').on(t.id, t.createdAt),
     foreignKey({
       columns: [t.orgId, t.groupId],
       foreignColumns: [groups.orgId, groups.id],
     }).onDelete('cascade'),
-    uniqueIndex('messages_group_seq_uq').on(t.orgId, t.groupId, t.seq),
-    uniqueIndex('messages_idempotency_uq')
+    index('messages_group_seq_idx').on(t.orgId, t.groupId, t.seq),
+    index('messages_idempotency_idx')
       .on(t.orgId, t.groupId, t.userId, t.clientMsgId)
       .where(sql`${t.clientMsgId} is not null`),
     index('messages_group_created_idx').on(t.orgId, t.groupId, t.createdAt),

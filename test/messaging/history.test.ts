@@ -196,7 +196,8 @@ describe('history and broadcast routes', () => {
 
     const purge = startPurgeJob(db, { retentionMs: t.app.config.messageRetentionMs });
     try {
-      expect(await purge.runOnce()).toBe(5);
+      // A fresh database has no partition for 8 days ago: the rows moved to the default one.
+      expect((await purge.runOnce()).rows).toBe(5);
     } finally {
       await purge.stop();
     }

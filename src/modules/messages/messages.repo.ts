@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
-import { isUniqueViolation, type Db } from '../../db/database.js';
+import type { Db } from '../../db/database.js';
 import { groups, messages, orgBroadcasts, type MessageRow } from '../../db/schema.js';
 import { rowsOf } from '../../shared/rows.js';
 
@@ -15,42 +15,15 @@ export interface NewMessage {
   createdAt: Date;
 }
 
-/**
- * Stores one message in ONE statement: a data-modifying CTE takes the group's row lock and
- * its next seq, and the INSERT uses it. A statement is atomic, so a failed insert rolls the
- * counter back with it (seqs stay gap-free), the lock is held for one round trip only, and
- * senders of one group commit in seq order. A repeated `(user, client_msg_id)` violates the
- * idempotency index, which undoes the seq too; the original row is returned instead:
- * `created: false`. `undefined` when the group does not exist.
- */
+/** Stores one message: `insertMessages` with a batch of one. */
 export async function insertMessage(
   db: Db,
   orgId: string,
   groupId: string,
   m: NewMessage,
-): Promise<{ row: MessageRow; created: boolean } | undefined> {
-  const next = db
-    .$with('next', { seq: groups.lastSeq })
-    .as(
-      sql`update ${groups} set ${sql.identifier('last_seq')} = ${groups.lastSeq} + 1 where ${groups.orgId} = ${orgId} and ${groups.id} = ${groupId} returning ${groups.lastSeq}`,
-    );
-  try {
-    // Column order is the table's: id, org_id, group_id, seq, user_id, username, client_id,
-    // client_msg_id, content, created_at.
-    const [row] = await db
-      .with(next)
-      .insert(messages)
-      .select(
-        sql`select ${m.id}::uuid, ${orgId}, ${groupId}, next.last_seq, ${m.userId}::uuid, ${m.username}, ${m.clientId}, ${m.clientMsgId}, ${m.content}, ${m.createdAt.toISOString()}::timestamptz from next`,
-      )
-      .returning();
-    return row && { row, created: true };
-  } catch (err) {
-    if (!isUniqueViolation(err) || m.userId === null || m.clientMsgId === null) throw err;
-    const row = await findByClientMsgId(db, orgId, groupId, m.userId, m.clientMsgId);
-    if (!row) throw err;
-    return { row, created: false };
-  }
+): Promise<InsertResult | undefined> {
+  const [result] = await insertMessages(db, orgId, groupId, [m]);
+  return result;
 }
 
 export type InsertResult = { row: MessageRow; created: boolean };
@@ -90,9 +63,22 @@ const fromRaw = (r: RawMessage): MessageRow => ({
  * no seq and comes back as the original row with `created: false`. Answers one entry per
  * input, in input order; `undefined` entries when the group does not exist.
  *
- * The duplicate check reads the statement's snapshot, taken before the row lock: a duplicate
- * committed by another node in between makes the INSERT fail with a unique violation (23505),
- * which rolls the whole statement back (no seq is spent); the caller then stores one by one.
+ * Idempotency without a unique index. `messages` is partitioned by created_at, and a unique
+ * index there must include created_at, so it could not stop a retry (stored later, perhaps in
+ * the next day's partition) from being stored twice. Instead the duplicate check is made
+ * complete by the group row lock that every insert of the group takes:
+ *
+ * - The statement reads the group's last_seq in its snapshot (`snap`) and bumps it only WHERE
+ *   it is still that value once the lock is held (READ COMMITTED re-checks the WHERE against
+ *   the newest row version after waiting for the lock). Every stored message raised last_seq
+ *   in its own transaction, so an unchanged last_seq proves that no message of the group was
+ *   committed after the snapshot was taken: the duplicate check (`old`), which reads that
+ *   snapshot through the non-unique idempotency index of every partition, saw them all; and
+ *   nobody can commit one until this statement's transaction ends. One round trip, as before.
+ * - If another writer committed to the group in between (only ever another node: this one
+ *   sends one statement per group at a time), nothing is stored and the statement says so;
+ *   it is then run again in a transaction that first locks the group row, so its snapshot is
+ *   taken under the lock and the check cannot fail (`insertLocked`).
  */
 export async function insertMessages(
   db: Db,
@@ -100,6 +86,25 @@ export async function insertMessages(
   groupId: string,
   batch: readonly NewMessage[],
 ): Promise<Array<InsertResult | undefined>> {
+  const first = await insertStatement(db, orgId, groupId, batch);
+  if (first !== 'raced') return first;
+  return db.transaction(async (tx) => {
+    await tx.execute(
+      sql`select 1 from groups where org_id = ${orgId} and id = ${groupId} for no key update`,
+    );
+    const again = await insertStatement(tx, orgId, groupId, batch);
+    // Unreachable: under the lock the snapshot's last_seq is the current one.
+    if (again === 'raced') throw new Error('group last_seq changed under its row lock');
+    return again;
+  });
+}
+
+async function insertStatement(
+  db: Db,
+  orgId: string,
+  groupId: string,
+  batch: readonly NewMessage[],
+): Promise<Array<InsertResult | undefined> | 'raced'> {
   const input = JSON.stringify(
     batch.map((m, ord) => ({
       ord,
@@ -115,11 +120,17 @@ export async function insertMessages(
   const cols = sql.raw(
     'id, org_id, group_id, seq, user_id, username, client_id, client_msg_id, content, created_at',
   );
+  const nulls = sql.raw(
+    'null::uuid, null::text, null::text, null::bigint, null::uuid, null::text, null::text, null::text, null::text, null::timestamptz',
+  );
+  // The row with ord -1 is the marker "the group exists but moved on since the snapshot".
   const result = await db.execute(sql`
     with input as (
       select * from json_to_recordset(${input}::json) as t(
         ord int, id uuid, user_id uuid, username text, client_id text, client_msg_id text,
         content text, created_at timestamptz)
+    ), snap as (
+      select last_seq from groups where org_id = ${orgId} and id = ${groupId}
     ), old as (
       select i.ord, m.id, m.org_id, m.group_id, m.seq, m.user_id, m.username, m.client_id,
              m.client_msg_id, m.content, m.created_at
@@ -134,7 +145,7 @@ export async function insertMessages(
           where j.ord < i.ord and j.user_id = i.user_id and j.client_msg_id = i.client_msg_id)
     ), bump as (
       update groups set last_seq = last_seq + (select count(*) from fresh)
-      where org_id = ${orgId} and id = ${groupId}
+      where org_id = ${orgId} and id = ${groupId} and last_seq = (select last_seq from snap)
       returning last_seq
     ), ins as (
       insert into messages (${cols})
@@ -145,8 +156,11 @@ export async function insertMessages(
     )
     select null::int as ord, ${cols} from ins
     union all
-    select ord, ${cols} from old`);
+    select ord, ${cols} from old where exists (select 1 from bump)
+    union all
+    select -1, ${nulls} from snap where not exists (select 1 from bump)`);
   const rows = rowsOf<RawMessage>(result);
+  if (rows.some((r) => r.ord === -1)) return 'raced';
   const byId = new Map<string, MessageRow>();
   const byOrd = new Map<number, MessageRow>();
   const byKey = new Map<string, MessageRow>();
@@ -170,38 +184,19 @@ export async function insertMessages(
   });
 }
 
-export async function findByClientMsgId(
-  db: Db,
-  orgId: string,
-  groupId: string,
-  userId: string,
-  clientMsgId: string,
-): Promise<MessageRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        eq(messages.orgId, orgId),
-        eq(messages.groupId, groupId),
-        eq(messages.userId, userId),
-        eq(messages.clientMsgId, clientMsgId),
-      ),
-    )
-    .limit(1);
-  return row;
-}
-
 const inGroup = (orgId: string, groupId: string, notBefore: Date) =>
   and(eq(messages.orgId, orgId), eq(messages.groupId, groupId), gt(messages.createdAt, notBefore));
 
-/** Newest first, optionally only seqs below `beforeSeq`. */
+/**
+ * Newest first, optionally only seqs below `beforeSeq`. Answers the query itself (await it;
+ * `.toSQL()` gives the statement, for EXPLAIN tests), as does `listAscending`.
+ */
 export function listNewest(
   db: Db,
   orgId: string,
   groupId: string,
   q: { notBefore: Date; limit: number; beforeSeq?: number | undefined },
-): Promise<MessageRow[]> {
+) {
   return db
     .select()
     .from(messages)
@@ -229,7 +224,7 @@ export function listAscending(
     createdTo?: Date | undefined;
     maxSeq?: number | undefined;
   },
-): Promise<MessageRow[]> {
+) {
   return db
     .select()
     .from(messages)
@@ -286,20 +281,15 @@ export function listBroadcasts(
 }
 
 /**
- * Deletes up to `batch` messages (and as many announcements) older than `cutoff`, across all
- * orgs: retention is a platform rule, not a tenant's. Small batches keep each lock short.
- * Returns how many rows went, so the caller can loop until a batch comes back short.
+ * Deletes up to `batch` announcements older than `cutoff`, across all orgs: retention is a
+ * platform rule, not a tenant's. Small batches keep each lock short. Returns how many went,
+ * so the caller can loop until a batch comes back short. (Messages: messages.partitions.ts.)
  */
-export async function purgeOlderThan(db: Db, cutoff: Date, batch: number): Promise<number> {
-  const old = db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(lt(messages.createdAt, cutoff))
-    .limit(batch);
-  const gone = await db
-    .delete(messages)
-    .where(inArray(messages.id, old))
-    .returning({ id: messages.id });
+export async function purgeBroadcastsOlderThan(
+  db: Db,
+  cutoff: Date,
+  batch: number,
+): Promise<number> {
   const oldB = db
     .select({ id: orgBroadcasts.id })
     .from(orgBroadcasts)
@@ -309,7 +299,7 @@ export async function purgeOlderThan(db: Db, cutoff: Date, batch: number): Promi
     .delete(orgBroadcasts)
     .where(inArray(orgBroadcasts.id, oldB))
     .returning({ id: orgBroadcasts.id });
-  return Math.max(gone.length, goneB.length);
+  return goneB.length;
 }
 
 /** The group's last handed-out seq (0 for a new group), or undefined if it does not exist. */

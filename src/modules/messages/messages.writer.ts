@@ -71,8 +71,7 @@ export class MessageWriter {
         for (const p of batch) p.reject(err);
         return;
       }
-      // A duplicate committed by another node meanwhile, or one message the database
-      // refuses: one by one, each gets its own answer.
+      // One message the database refuses: one by one, each gets its own answer.
       for (const p of batch) await this.storeOne(orgId, groupId, p);
       return;
     }
