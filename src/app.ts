@@ -173,6 +173,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       (source) => metrics.historyReads.inc({ source }),
     );
     // Realtime: this node's sockets by channel; the broker carries frames to other nodes.
+    const realtimeWarnedAt = new Map<string, number>();
     const hub = new Hub({
       broker,
       store: history,
@@ -184,7 +185,13 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
         metrics.bytesOut.inc(bytes);
       },
       onGapFill: () => metrics.gapFills.inc(),
-      onError: (err, what) => http.log.warn({ err }, `realtime ${what} failed`),
+      onError: (err, what) => {
+        // A lost or hung Redis fails every publish: one line per kind every 10 s, not one per message.
+        const now = Date.now();
+        if (now - (realtimeWarnedAt.get(what) ?? 0) < 10_000) return;
+        realtimeWarnedAt.set(what, now);
+        http.log.warn({ err }, `realtime ${what} failed`);
+      },
     });
     cleanups.push(async () => hub.close());
     const events = createEventSink(hub, (err) => http.log.warn({ err }, 'live event dropped'));

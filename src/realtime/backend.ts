@@ -8,7 +8,12 @@ import { redisNamespace } from './channels.js';
 import { MemoryPresence } from './presence-memory.js';
 import { RedisPresence } from './presence-redis.js';
 import type { Presence } from './presence.js';
-import { closeRedis, openRedis, parseRedisUrl } from './redis-connection.js';
+import {
+  closeRedis,
+  openRedis,
+  parseRedisUrl,
+  REDIS_COMMAND_TIMEOUT_MS,
+} from './redis-connection.js';
 import { RedisSocketQuota } from './socket-quota-redis.js';
 import { MemorySocketQuota, type SocketQuota } from './socket-quota.js';
 import { memoryLimiters, type LimiterFactory } from '../shared/rate-limit.js';
@@ -101,7 +106,14 @@ export async function redisBackend(opts: RedisBackendOptions): Promise<RealtimeB
   });
   let client;
   try {
-    client = await openRedis(target, { offlineQueue: false, name: 'orghub-cmd' });
+    // Every call on it has a deliberate answer when Redis does not reply in time: the socket
+    // cap and the limiters fall back to this node's own counts (open, per node), presence to
+    // this node's own view, the history cache to the store.
+    client = await openRedis(target, {
+      offlineQueue: false,
+      name: 'orghub-cmd',
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    });
   } catch (err) {
     await broker.close();
     throw err;
@@ -128,8 +140,13 @@ export async function redisBackend(opts: RedisBackendOptions): Promise<RealtimeB
     history: (store, lastSeq, onRead) =>
       cache ? cachedGapSource(store, cache, lastSeq, onRead) : store,
     check: async () => {
-      await broker.ping();
-      await client.ping();
+      try {
+        await broker.ping();
+        await client.ping();
+      } catch (err) {
+        // Named, so that /health says which part fails (a hang shows as "Command timed out").
+        throw new Error(`redis ${target.where}: ${(err as Error).message}`, { cause: err });
+      }
     },
     async close() {
       await presence.close();

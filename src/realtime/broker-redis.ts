@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker, BrokerHandler, BrokerMessage } from './broker.js';
-import { closeRedis, openRedis, type RedisClient, type RedisTarget } from './redis-connection.js';
+import {
+  closeRedis,
+  openRedis,
+  REDIS_COMMAND_TIMEOUT_MS,
+  type RedisClient,
+  type RedisTarget,
+} from './redis-connection.js';
 
 export interface RedisBrokerOptions {
   target: RedisTarget;
@@ -56,7 +62,13 @@ export class RedisBroker implements Broker {
 
   /** Connects both connections; rejects with a RedisStartupError when Redis does not answer. */
   static async connect(opts: RedisBrokerOptions): Promise<RedisBroker> {
-    const pub = await openRedis(opts.target, { offlineQueue: false, name: 'orghub-pub' });
+    // A publish that Redis does not answer in time rejects (the frame was written and may
+    // still go out when Redis wakes; the other nodes catch up from the store either way).
+    const pub = await openRedis(opts.target, {
+      offlineQueue: false,
+      name: 'orghub-pub',
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    });
     let sub: RedisClient;
     try {
       // Subscriptions never wait in an offline queue: `resubscribe` replays them on `ready`.

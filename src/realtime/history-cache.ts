@@ -12,6 +12,9 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`);
 
+/** How long a read may take before the store is asked instead (a healthy Redis: < 1 ms). */
+const READ_TIMEOUT_MS = 200;
+
 export interface HistoryCacheOptions {
   client: RedisClient;
   namespace: string;
@@ -47,24 +50,34 @@ export class HistoryCache {
 
   /**
    * The frames after `afterSeq` it holds contiguously from `afterSeq + 1`, at most `limit`;
-   * null when it cannot tell (a hole, an expired entry, Redis unavailable).
+   * null when it cannot tell (a hole, an expired entry, Redis unavailable or slower than
+   * `READ_TIMEOUT_MS`: the store answers instead).
    */
   async read(orgId: string, groupId: string, afterSeq: number, limit: number) {
     if (this.opts.client.status !== 'ready') return null;
-    let raw: string[];
+    let raw: string[] | null;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      raw = await this.opts.client.zrangebyscore(
-        this.key(orgId, groupId),
-        `(${afterSeq}`,
-        '+inf',
-        'WITHSCORES',
-        'LIMIT',
-        0,
-        limit,
-      );
+      raw = await Promise.race([
+        this.opts.client.zrangebyscore(
+          this.key(orgId, groupId),
+          `(${afterSeq}`,
+          '+inf',
+          'WITHSCORES',
+          'LIMIT',
+          0,
+          limit,
+        ),
+        // A gap fill holds its group's live frames back until it is answered: a hung Redis
+        // must cost it a moment, not the whole hang (issue 16, defect 8).
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), READ_TIMEOUT_MS))),
+      ]);
     } catch {
       return null;
+    } finally {
+      clearTimeout(timer);
     }
+    if (raw === null) return null;
     const notBefore = Date.now() - this.opts.retentionMs;
     const frames: Frame[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {

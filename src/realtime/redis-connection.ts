@@ -58,7 +58,20 @@ export interface ClientOptions {
   offlineQueue: boolean;
   /** A name shown by `CLIENT LIST` (debugging which node holds what). */
   name: string;
+  /**
+   * A command unanswered this long rejects ("Command timed out"), so that a hung Redis
+   * (stopped, swapping, a dead peer whose TCP has not noticed) costs its callers this long at
+   * most instead of forever; each caller then has a fallback. Unset: no timeout (the
+   * subscriber connection, whose commands nobody waits on for delivery).
+   */
+  commandTimeoutMs?: number;
 }
+
+/**
+ * The timeout of commands on the delivery path and of the limiter, quota and presence calls:
+ * well under a human's notice, well over a healthy Redis's worst round trip.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
 
 /** Reconnects forever, quickly at first: a restarted Redis is back within a second. */
 const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000);
@@ -82,6 +95,7 @@ export async function openRedis(target: RedisTarget, opts: ClientOptions): Promi
     maxRetriesPerRequest: 1,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy,
+    ...(opts.commandTimeoutMs !== undefined && { commandTimeout: opts.commandTimeoutMs }),
   };
   const client: RedisClient = target.cluster
     ? new Cluster([target.url.split('?')[0]!], {

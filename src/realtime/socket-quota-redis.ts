@@ -57,7 +57,9 @@ export class RedisSocketQuota implements SocketQuota {
       granted = (await ACQUIRE.run(this.opts.client, [this.key(orgId, userId)], args)) === 1;
     } catch (err) {
       this.opts.onError?.(err as Error);
-      granted = this.slots.count(uk) < max; // degraded: the cap holds per node
+      // Fails open, to this node's own count: Redis down or hung (the command times out,
+      // REDIS_COMMAND_TIMEOUT_MS) must not refuse every socket, and the cap still holds per node.
+      granted = this.slots.count(uk) < max;
     }
     if (granted) this.slots.add(uk, connId);
     return granted;
