@@ -190,7 +190,7 @@ export class Sender extends StreamClient {
   /** Sends messages one after another every `everyMs` until `stop()`. */
   start(everyMs = 20): void {
     this.running = (async () => {
-      while (!this.stopped) {
+      while (!this.halt && !this.stopped) {
         await this.sendOne();
         if (everyMs) await pause(everyMs);
       }
@@ -211,10 +211,6 @@ export class Sender extends StreamClient {
 
   /** Sends one message until it is acknowledged (retrying); resolves with its seq. */
   async sendOne(): Promise<number | undefined> {
-    if (this.halt) {
-      this.stopped = true;
-      return undefined;
-    }
     const id = `${this.name}-${++this.counter}`;
     this.own.add(id);
     this.stats.sent++;

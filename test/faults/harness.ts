@@ -56,7 +56,11 @@ export interface ClusterNode {
 }
 
 export interface ClusterOptions {
-  /** First of the ports this cluster may use: PostgreSQL, Redis, then one per node. */
+  /**
+   * First of the ten ports this cluster may use (PostgreSQL, Redis, one per node): each is the
+   * first of them that can be bound now (an outgoing connection may hold one as its
+   * ephemeral port, or a crashed server's connections linger in TIME_WAIT).
+   */
   basePort: number;
   nodes?: number;
   env?: Record<string, string>;
@@ -66,8 +70,18 @@ const PASSWORD = 'Correct-Horse-Battery-Staple-1';
 
 export async function startFaultCluster(opts: ClusterOptions): Promise<FaultCluster> {
   const count = opts.nodes ?? 3;
-  const pgServer = await startPrivatePostgres({ port: opts.basePort });
-  const redis = await startPrivateRedis({ port: opts.basePort + 1 });
+  const taken = new Set<number>();
+  const port = async () => {
+    for (let p = opts.basePort; p < opts.basePort + 10; p++) {
+      if (!taken.has(p) && (await canBind(p))) {
+        taken.add(p);
+        return p;
+      }
+    }
+    throw new Error(`no free port in ${opts.basePort}-${opts.basePort + 9}`);
+  };
+  const pgServer = await startPrivatePostgres({ port: await port() });
+  const redis = await startPrivateRedis({ port: await port() });
   const adminToken = `admin-${randomUUID()}`;
   const env = {
     HOST: '127.0.0.1',
@@ -89,7 +103,7 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
   for (let i = 0; i < count; i++) {
     const dir = await mkdtemp(path.join(os.tmpdir(), `orghub-node${i}-`));
     dirs.push(dir);
-    nodes.push(makeNode(i, opts.basePort + 2 + i, { ...env, DATA_DIR: dir }, unexpectedExits));
+    nodes.push(makeNode(i, await port(), { ...env, DATA_DIR: dir }, unexpectedExits));
   }
   const sql = new pg.Pool({ connectionString: pgServer.url, max: 2 });
   sql.on('error', () => {}); // the server is crashed on purpose; queries retry
@@ -225,6 +239,14 @@ export async function call(
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
   return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 /** True while something listens on the port (a node that stopped listening answers false). */
