@@ -10,6 +10,7 @@ import { PONG, errorFrame, parseClientFrame } from './frames.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
 import type { GroupSocketFilter } from './group-events.js';
 import { seedBroadcast } from './seed-frames.js';
+import { CLOSE_FLOOD, FrameLimiter } from './frame-limiter.js';
 
 export interface ConnectionContext {
   id: string;
@@ -70,8 +71,7 @@ export class Connection implements Subscriber {
   private positioned = false;
   private positionWaiters: Array<() => void> | undefined;
   private chain = SETTLED;
-  private tokens: number;
-  private refilledAt = performance.now();
+  private readonly limiter: FrameLimiter;
   private readonly raw: Socket | undefined;
   lastPingAt = 0;
   awaitingPong = false;
@@ -85,7 +85,7 @@ export class Connection implements Subscriber {
     readonly ctx: ConnectionContext,
     private readonly deps: ConnectionDeps,
   ) {
-    this.tokens = deps.rateLimit * 2;
+    this.limiter = new FrameLimiter(deps.rateLimit);
     this.raw = rawSocket(ws);
   }
 
@@ -278,6 +278,19 @@ export class Connection implements Subscriber {
 
   onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
     const cmd = parseClientFrame(data, isBinary);
+    // Every frame kind takes from the socket's one bucket (pings from their own), malformed
+    // ones included: each is answered, and answers are not free.
+    const verdict = this.limiter.take(cmd.kind === 'ping' ? 'ping' : 'frame');
+    if (verdict === 'flood') return this.closeWith(CLOSE_FLOOD, 'sending far over the rate limit');
+    if (verdict === 'limited') {
+      const id =
+        cmd.kind === 'message'
+          ? cmd.clientMsgId
+          : cmd.kind === 'invalid'
+            ? cmd.error.client_msg_id
+            : null;
+      return this.reject('rate_limited', 'sending too fast, slow down', id);
+    }
     if (cmd.kind === 'ping') return this.sendText(PONG);
     if (cmd.kind === 'invalid')
       return this.reject(cmd.error.code, cmd.error.message, cmd.error.client_msg_id);
@@ -288,9 +301,6 @@ export class Connection implements Subscriber {
         bad.message,
         cmd.clientMsgId,
       );
-    }
-    if (!this.takeToken()) {
-      return this.reject('rate_limited', 'sending too fast, slow down', cmd.clientMsgId);
     }
     this.chain = this.chain.then(() => this.store(cmd.content, cmd.clientMsgId));
   }
@@ -330,19 +340,5 @@ export class Connection implements Subscriber {
         clientMsgId,
       );
     }
-  }
-
-  /** Token bucket: `rateLimit` per second, bursts of twice that. */
-  private takeToken(): boolean {
-    const now = performance.now();
-    const cap = this.deps.rateLimit * 2;
-    this.tokens = Math.min(
-      cap,
-      this.tokens + ((now - this.refilledAt) / 1000) * this.deps.rateLimit,
-    );
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
   }
 }

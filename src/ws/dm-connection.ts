@@ -15,7 +15,7 @@ import { channels } from '../realtime/channels.js';
 import type { Frame, Hub, Subscriber } from '../realtime/hub.js';
 import { PONG } from './frames.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
-import { TokenBucket } from './workspace-deps.js';
+import { CLOSE_FLOOD, FrameLimiter } from './frame-limiter.js';
 
 export interface DmContext {
   id: string;
@@ -40,6 +40,19 @@ type ErrorCode = 'bad_request' | 'payload_too_large' | 'rate_limited' | 'unavail
 const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
 const checkMessage = ajv.compile(SeedDmFrame.anyOf[0]);
 const BACKLOG_CLOSE_GRACE_MS = 5000;
+/** What `parseJson` returns for text that is not JSON. */
+const INVALID = Symbol('invalid JSON');
+
+function parseJson(data: Buffer | ArrayBuffer | Buffer[]): unknown {
+  const text = Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return INVALID;
+  }
+}
 const SETTLED: Promise<void> = Promise.resolve();
 
 /**
@@ -53,7 +66,7 @@ const SETTLED: Promise<void> = Promise.resolve();
 export class DmConnection implements Subscriber {
   private closed = false;
   private chain = SETTLED;
-  private readonly bucket: TokenBucket;
+  private readonly limiter: FrameLimiter;
   private readonly raw: Socket | undefined;
   private readonly channel: string;
   lastPingAt = 0;
@@ -66,7 +79,7 @@ export class DmConnection implements Subscriber {
     private readonly deps: DmConnectionDeps,
   ) {
     this.raw = rawSocket(ws);
-    this.bucket = new TokenBucket(deps.rateLimit);
+    this.limiter = new FrameLimiter(deps.rateLimit);
     this.channel = channels.user(ctx.principal.orgId, ctx.principal.id);
   }
 
@@ -145,22 +158,21 @@ export class DmConnection implements Subscriber {
   }
 
   onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
-    if (isBinary) return this.reject('bad_request', 'frames must be JSON text, not binary', null);
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data as ArrayBuffer).toString('utf8');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return this.reject('bad_request', 'frame is not valid JSON', null);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return this.reject('bad_request', 'frame must be a JSON object', null);
-    }
-    const f = value as Record<string, unknown>;
-    const rawId = f['client_msg_id'];
+    const value = isBinary ? undefined : parseJson(data);
+    const f =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    const rawId = f?.['client_msg_id'];
     const clientMsgId = typeof rawId === 'string' ? rawId : null;
+    // Every frame takes from the socket's one bucket, pings from their own.
+    const verdict = this.limiter.take(f?.['type'] === 'ping' ? 'ping' : 'frame');
+    if (verdict === 'flood') return this.closeWith(CLOSE_FLOOD, 'sending far over the rate limit');
+    if (verdict === 'limited')
+      return this.reject('rate_limited', 'sending too fast, slow down', clientMsgId);
+    if (isBinary) return this.reject('bad_request', 'frames must be JSON text, not binary', null);
+    if (value === INVALID) return this.reject('bad_request', 'frame is not valid JSON', null);
+    if (!f) return this.reject('bad_request', 'frame must be a JSON object', null);
     if (f['type'] === 'ping') return this.sendText(PONG);
     if (!checkMessage(f)) {
       const e = checkMessage.errors?.[0];
@@ -169,9 +181,6 @@ export class DmConnection implements Subscriber {
         (e?.params as { missingProperty?: string } | undefined)?.missingProperty ||
         'frame';
       return this.reject('bad_request', `${field} ${e?.message ?? 'is invalid'}`, clientMsgId);
-    }
-    if (!this.bucket.take()) {
-      return this.reject('rate_limited', 'sending too fast, slow down', clientMsgId);
     }
     const { content, recipient_id: recipientId } = f;
     this.chain = this.chain.then(() => this.store(recipientId, content, clientMsgId));

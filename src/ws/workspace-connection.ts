@@ -15,7 +15,8 @@ import {
   parseWorkspaceFrame,
 } from './workspace-frames.js';
 import { SessionClock } from './workspace-session.js';
-import { TokenBucket, type WorkspaceDeps, type WorkspaceUser } from './workspace-deps.js';
+import type { WorkspaceDeps, WorkspaceUser } from './workspace-deps.js';
+import { CLOSE_FLOOD, FrameLimiter } from './frame-limiter.js';
 import { TypingState } from './workspace-typing.js';
 import { corkForThisTurn, rawSocket, textFrame } from './wire.js';
 
@@ -44,7 +45,7 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
   /** Ids of `read` events this socket caused (its own reply already told it). */
   private readonly ownReads = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
-  private readonly bucket: TokenBucket;
+  private readonly limiter: FrameLimiter;
   private closed = false;
   private readonly raw;
   readonly typing: TypingState;
@@ -60,7 +61,7 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
     private readonly deps: WorkspaceDeps,
   ) {
     this.raw = rawSocket(ws);
-    this.bucket = new TokenBucket(deps.config.wsRateLimit);
+    this.limiter = new FrameLimiter(deps.config.wsRateLimit);
     this.typing = new TypingState(this, deps.hub);
     this.session = new SessionClock(this, deps);
   }
@@ -178,6 +179,17 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
 
   onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     const parsed = parseWorkspaceFrame(data, isBinary);
+    // Every frame kind takes from the socket's one bucket (pings from their own): a flood of
+    // subscribes or history reads never reaches the database nor delays other users.
+    const kind = parsed.ok && parsed.frame.type === 'ping' ? 'ping' : 'frame';
+    const verdict = this.limiter.take(kind);
+    if (verdict === 'flood') return this.closeWith(CLOSE_FLOOD, 'sending far over the rate limit');
+    if (verdict === 'limited') {
+      this.deps.metrics.messagesRejected.inc({ code: 'rate_limited' });
+      const req = parsed.ok ? parsed.frame.req : parsed.error.req;
+      const groupId = parsed.ok && 'group_id' in parsed.frame ? parsed.frame.group_id : undefined;
+      return this.error(req, 'rate_limited', 'sending too fast, slow down', groupId);
+    }
     if (!parsed.ok) {
       const e = parsed.error;
       return this.error(e.req, e.code, e.message);
@@ -194,8 +206,6 @@ export class WorkspaceConnection implements LaneOwner, Subscriber {
           bad.message,
           f.group_id,
         );
-      if (!this.bucket.take())
-        return this.error(f.req, 'rate_limited', 'sending too fast, slow down', f.group_id);
     }
     this.chain = this.chain.then(() => this.handle(f).catch((err) => this.failed(f, err)));
   }

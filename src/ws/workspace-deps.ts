@@ -55,24 +55,3 @@ export class WorkspaceUser {
     return [channels.org(this.orgId), channels.user(this.orgId, this.id)];
   }
 }
-
-/** WS_RATE_LIMIT publishes per second per socket, bursts of twice that (as the group socket). */
-export class TokenBucket {
-  private tokens: number;
-  private refilledAt = performance.now();
-  constructor(private readonly rate: number) {
-    this.tokens = rate * 2;
-  }
-
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(
-      this.rate * 2,
-      this.tokens + ((now - this.refilledAt) / 1000) * this.rate,
-    );
-    this.refilledAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
