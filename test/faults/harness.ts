@@ -80,8 +80,18 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
     }
     throw new Error(`no free port in ${opts.basePort}-${opts.basePort + 9}`);
   };
-  const pgServer = await startPrivatePostgres({ port: await port() });
-  const redis = await startPrivateRedis({ port: await port() });
+  // A port free a moment ago may be taken as the ephemeral end of someone's connection.
+  const onSomePort = async <T>(start: (port: number) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start(await port());
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
+  };
+  const pgServer = await onSomePort((p) => startPrivatePostgres({ port: p }));
+  const redis = await onSomePort((p) => startPrivateRedis({ port: p }));
   const adminToken = `admin-${randomUUID()}`;
   const env = {
     HOST: '127.0.0.1',
@@ -118,6 +128,11 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
     // One node first: it runs the migrations, the others find them done.
     await nodes[0]!.start();
     await Promise.all(nodes.slice(1).map((n) => n.start()));
+    // Restarts reuse the port: retried while an ephemeral connection holds it.
+    const pgStart = pgServer.start;
+    pgServer.start = () => retried(pgStart);
+    const redisStart = redis.start;
+    redis.start = () => retried(redisStart);
     const base = nodes[0]!.url;
     const orgId = `faults-${randomUUID().slice(0, 8)}`;
     await call(base, 'POST', '/api/v1/orgs', adminToken, { id: orgId, name: 'Faults' });
@@ -190,15 +205,20 @@ function makeNode(
       return proc;
     },
     async start() {
-      expected = false;
-      const p = runServer({ ...env, PORT: String(port) });
-      proc = p;
-      void p.exited.then((code) => {
-        if (!expected && proc === p) {
-          unexpectedExits.push(`node ${index} exited (${code}): ${p.stderr().slice(-2000)}`);
-        }
+      await retried(async () => {
+        expected = false;
+        const p = runServer({ ...env, PORT: String(port) });
+        proc = p;
+        let ready = false;
+        void p.exited.then((code) => {
+          // One that never came up failed its start (retried, or the start rejects).
+          if (ready && !expected && proc === p) {
+            unexpectedExits.push(`node ${index} exited (${code}): ${p.stderr().slice(-2000)}`);
+          }
+        });
+        await p.waitFor(/OrgHub is running/, 60_000);
+        ready = true;
       });
-      await p.waitFor(/OrgHub is running/, 60_000);
     },
     async kill9() {
       await stopWith('SIGKILL');
@@ -239,6 +259,18 @@ export async function call(
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
   return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+/** Up to five tries, a second apart. */
+async function retried(start: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt === 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 function canBind(port: number): Promise<boolean> {
