@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 /**
  * The fault suite needs PostgreSQL's server binaries and redis-server (it starts private
  * instances of both and crashes, pauses and restarts them). Where they are missing it is
@@ -12,9 +16,22 @@ export function faultSuiteSkip(missing: string | undefined): boolean {
       : undefined;
   if (reason && !warned) {
     warned = true;
-    process.stdout.write(`fault suite skipped: ${reason}\n`);
+    if (firstInRun()) process.stdout.write(`fault suite skipped: ${reason}\n`);
   }
   return reason !== undefined;
 }
 
 let warned = false;
+
+/**
+ * Each test file runs in its own worker process: the first of the run (one parent process)
+ * to create the marker says it, so the skip is one line however many fault files there are.
+ */
+function firstInRun(): boolean {
+  try {
+    writeFileSync(path.join(os.tmpdir(), `orghub-fault-skip-${process.ppid}`), '', { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
+}
