@@ -5,6 +5,7 @@ import { LoadGen } from './lib/loadgen-client.js';
 import { distOlderThanSrc, distProblem } from './lib/orghub.js';
 import { installExitHandlers, tasksetAvailable } from './lib/procs.js';
 import { renderTable } from './lib/table.js';
+import { runDrain } from './scenarios/drain.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
   ingest: runIngest,
   multinode: runMultiNode,
   storm: runStorm,
+  drain: runDrain,
   tasks: runTasks,
 };
 

@@ -47,6 +47,8 @@ export function distOlderThanSrc(): boolean {
 export interface NodeOptions {
   databaseUrl?: string;
   redisUrl?: string;
+  /** More environment for the node (a setting a scenario compares, such as SHUTDOWN_DRAIN). */
+  env?: Record<string, string>;
   core: number | undefined;
 }
 
@@ -86,6 +88,7 @@ export class OrgHubFixture {
       ACCESS_TOKEN_TTL: '3h',
       ...(this.opts.databaseUrl && { DATABASE_URL: this.opts.databaseUrl }),
       ...(this.opts.redisUrl && { REDIS_URL: this.opts.redisUrl }),
+      ...this.opts.env,
     };
   }
 
