@@ -87,7 +87,7 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     expect(body).toMatch(/"broker":"down: redis/);
     expect(body).toMatch(/"database":"ok"/);
     expectClean(r);
-  }, 90_000);
+  }, 150_000);
 
   it('Redis kill -9, restarted after 2 s (empty)', async () => {
     const t = await startTraffic(c, 'redis-kill');
@@ -95,7 +95,7 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     await hold(2000);
     await c.redis.start();
     expectClean(await finish(c, 'redis-kill-9', 'redis-kill', t, await recovery(t)));
-  }, 90_000);
+  }, 150_000);
 
   it('PostgreSQL stop -m immediate, restarted after 2 s', async () => {
     const t = await startTraffic(c, 'pg-crash');
@@ -105,7 +105,7 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     const r = await finish(c, 'postgres-immediate-stop', 'pg-crash', t, await recovery(t));
     expect(r.unavailable).toBeGreaterThan(0);
     expectClean(r);
-  }, 90_000);
+  }, 150_000);
 
   it('PostgreSQL SIGSTOP for 5 s', async () => {
     const t = await startTraffic(c, 'pg-hang');
@@ -118,7 +118,7 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     const r = await finish(c, 'postgres-sigstop-5s', 'pg-hang', t, await recovery(t));
     expect(r.lateAcks).toBeGreaterThan(0);
     expectClean(r);
-  }, 90_000);
+  }, 150_000);
 
   it('node kill -9, restarted after 2 s', async () => {
     const t = await startTraffic(c, 'node-kill');
@@ -128,7 +128,7 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     const r = await finish(c, 'node-kill-9', 'node-kill', t, await recovery(t));
     expect(r.reconnects).toBeGreaterThanOrEqual(2);
     expectClean(r);
-  }, 90_000);
+  }, 150_000);
 
   it('SIGTERM to a node under load, restarted', async () => {
     const t = await startTraffic(c, 'node-term', 5);
@@ -137,5 +137,5 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     const r = await finish(c, 'node-sigterm-under-load', 'node-term', t, await recovery(t));
     expect(code).toBe(0);
     expectClean(r);
-  }, 90_000);
+  }, 150_000);
 });

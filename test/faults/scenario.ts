@@ -41,11 +41,14 @@ export async function startTraffic(
   const all = [...senders, ...receivers];
   await Promise.all(all.map((x) => x.connect()));
   for (const s of senders) s.start(everyMs);
-  // Traffic flows on every node before the fault.
+  // Traffic flows on every node before the fault. 45 s, not 20: in one CI run (PostgreSQL +
+  // Redis pass, c70f266) the sender on the node the previous case had kill -9'd and restarted
+  // had no ack after 20 s while the other two had ~1,600 (cause not found yet: see the closing
+  // note of 2026-12-03); the wait is not what these cases measure, the fault's acks are.
   await pollUntil(
     () => senders.map((s) => s.stats.acked),
     (a) => a.every((n) => n >= 5),
-    { timeoutMs: 20_000, what: 'acks before the fault' },
+    { timeoutMs: 45_000, what: 'acks before the fault' },
   );
   return { senders, receivers, all };
 }
