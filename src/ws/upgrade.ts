@@ -50,6 +50,31 @@ const decode = (s: string) => {
   }
 };
 
+/** Origin (403), then the token (401): the first checks of every socket upgrade. */
+async function admit(
+  req: IncomingMessage,
+  url: URL,
+  deps: { origins: OriginPolicy; authenticator: Authenticator },
+) {
+  if (!originAllowed(req, deps.origins)) {
+    throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
+  }
+  const token =
+    bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined;
+  const principal = await deps.authenticator.authenticate(token);
+  if (!principal) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
+  return principal;
+}
+
+/** The optional `clientId` label (400 past CLIENT_ID_MAX). */
+function clientIdOf(url: URL): string | null {
+  const clientId = url.searchParams.get('clientId') || null;
+  if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
+    throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
+  }
+  return clientId;
+}
+
 /**
  * Decides an upgrade: path, Origin (403), token (401), the group (404: unknown, another
  * org's, or private and not the caller's), then the query (400). Throws an AppError.
@@ -66,13 +91,7 @@ export async function authorize(
   const url = new URL(req.url ?? '/', 'http://localhost');
   const m = PATH.exec(url.pathname);
   if (!m) throw new UpgradeRefused('not_found', `no socket at ${url.pathname}`);
-  if (!originAllowed(req, deps.origins)) {
-    throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
-  }
-  const token =
-    bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined;
-  const principal = await deps.authenticator.authenticate(token);
-  if (!principal) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
+  const principal = await admit(req, url, deps);
   const orgId = decode(m[1]!);
   const groupId = decode(m[2]!);
   const access = await deps.groups.access(principal, orgId, groupId);
@@ -85,10 +104,7 @@ export async function authorize(
     }
     sinceSeq = Number(rawSince);
   }
-  const clientId = url.searchParams.get('clientId') || null;
-  if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
-    throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
-  }
+  const clientId = clientIdOf(url);
   const events = parseEvents(url.searchParams.get('events'));
   return { principal, orgId, groupId, access, clientId, sinceSeq, events };
 }
@@ -110,13 +126,7 @@ export async function authorizeDm(
   const url = new URL(req.url ?? '/', 'http://localhost');
   const m = DM_PATH.exec(url.pathname);
   if (!m) throw new UpgradeRefused('not_found', `no socket at ${url.pathname}`);
-  if (!originAllowed(req, deps.origins)) {
-    throw new UpgradeRefused('forbidden', 'this Origin is not allowed (ALLOWED_ORIGINS)');
-  }
-  const token =
-    bearerToken(req.headers.authorization) ?? url.searchParams.get('access_token') ?? undefined;
-  const principal = await deps.authenticator.authenticate(token);
-  if (!principal) throw new UpgradeRefused('unauthorized', 'missing, invalid or expired token');
+  const principal = await admit(req, url, deps);
   if (principal.kind !== 'user') {
     throw new UpgradeRefused('forbidden', 'direct messages are between users');
   }
@@ -124,10 +134,7 @@ export async function authorizeDm(
   if (userId !== principal.id.toLowerCase()) {
     throw new UpgradeRefused('forbidden', 'you may only open your own direct messages');
   }
-  const clientId = url.searchParams.get('clientId') || null;
-  if (clientId !== null && clientId.length > CLIENT_ID_MAX) {
-    throw new UpgradeRefused('bad_request', `query.clientId is longer than ${CLIENT_ID_MAX}`);
-  }
+  const clientId = clientIdOf(url);
   return { principal, orgId: principal.orgId, clientId };
 }
 
