@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAIN } from '../foundation/process.js';
 import { missingFaultTools } from '../helpers/private-postgres.js';
 import { healthOf, startFaultCluster, type FaultCluster } from './harness.js';
@@ -54,6 +54,13 @@ describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
     c = await startFaultCluster({ basePort: 56320 });
   }, 120_000);
   afterAll(() => c?.destroy());
+  // Every node's output goes to a file (kept after the run); a failed case prints their ends.
+  beforeEach(({ task, onTestFailed }) => {
+    c.note(`case: ${task.name}`);
+    onTestFailed(() => {
+      process.stdout.write(`node logs of the failed case (${c.logDir}):\n${c.logTails()}\n`);
+    });
+  });
 
   // Defect 8: a hung Redis (SIGSTOP) stalled every delivery, even a sender's own echo on its
   // own node, and a new socket waited for it.

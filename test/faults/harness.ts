@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,15 @@ export interface FaultCluster {
   stored(groupId: string): Promise<StoredRow[]>;
   /** Node exits that no helper asked for (a crash): must stay empty. */
   unexpectedExits: string[];
+  /**
+   * Where every node's stdout and stderr go (`node<i>.log`, every start appended with a
+   * header), kept after `destroy()` so a failed run can be read afterwards.
+   */
+  logDir: string;
+  /** The last `bytes` of each node's log, headed by its path: what a failure prints. */
+  logTails(bytes?: number): string;
+  /** Writes a line into every node's log (a case's start), so the logs can be read by case. */
+  note(line: string): void;
   destroy(): Promise<void>;
 }
 
@@ -99,7 +109,8 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
     REDIS_URL: redis.url,
     JWT_SECRET: `secret-${randomUUID()}`,
     ADMIN_TOKEN: adminToken,
-    LOG_LEVEL: 'warn',
+    // ORGHUB_FAULT_LOG_LEVEL=info (or debug) for more in the node logs while chasing a failure.
+    LOG_LEVEL: process.env['ORGHUB_FAULT_LOG_LEVEL'] ?? 'warn',
     SHUTDOWN_DRAIN: '0',
     WS_RATE_LIMIT: '1000',
     ORG_MESSAGES_PER_SECOND: '100000',
@@ -110,19 +121,38 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
   const unexpectedExits: string[] = [];
   const dirs: string[] = [];
   const nodes: ClusterNode[] = [];
+  const logDir = await mkdtemp(path.join(os.tmpdir(), 'orghub-fault-logs-'));
+  const logs: WriteStream[] = [];
   for (let i = 0; i < count; i++) {
     const dir = await mkdtemp(path.join(os.tmpdir(), `orghub-node${i}-`));
     dirs.push(dir);
-    nodes.push(makeNode(i, await port(), { ...env, DATA_DIR: dir }, unexpectedExits));
+    const log = createWriteStream(path.join(logDir, `node${i}.log`), { flags: 'a' });
+    logs.push(log);
+    nodes.push(makeNode(i, await port(), { ...env, DATA_DIR: dir }, unexpectedExits, log));
   }
+  const logTails = (bytes = 6000) =>
+    nodes
+      .map((n) => {
+        const file = path.join(logDir, `node${n.index}.log`);
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch {
+          text = '(no log)';
+        }
+        return `--- ${file} (last ${bytes} bytes) ---\n${text.slice(-bytes)}`;
+      })
+      .join('\n');
   const sql = new pg.Pool({ connectionString: pgServer.url, max: 2 });
   sql.on('error', () => {}); // the server is crashed on purpose; queries retry
   const destroy = async () => {
     await Promise.all(nodes.map((n) => n.kill9().catch(() => {})));
     await sql.end().catch(() => {});
     await redis.stop().catch(() => {});
+    await copyFile(pgServer.logFile, path.join(logDir, 'postgres.log')).catch(() => {});
     await pgServer.destroy().catch(() => {});
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await Promise.all(logs.map((l) => new Promise((r) => l.end(r))));
   };
   try {
     // One node first: it runs the migrations, the others find them done.
@@ -144,6 +174,11 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
       sql,
       orgId,
       unexpectedExits,
+      logDir,
+      logTails,
+      note: (line) => {
+        for (const l of logs) l.write(`=== ${new Date().toISOString()} ${line}\n`);
+      },
       async user(name = `u${randomUUID().slice(0, 8)}`) {
         const user = (await call(base, 'POST', '/api/v1/users', adminToken, {
           username: name,
@@ -181,6 +216,7 @@ function makeNode(
   port: number,
   env: Record<string, string>,
   unexpectedExits: string[],
+  log: WriteStream,
 ): ClusterNode {
   let proc: Server | undefined;
   let expected = false;
@@ -209,6 +245,16 @@ function makeNode(
         expected = false;
         const p = runServer({ ...env, PORT: String(port) });
         proc = p;
+        log.write(
+          `\n=== node ${index} started (pid ${p.child.pid}) at ${new Date().toISOString()}\n`,
+        );
+        p.child.stdout!.on('data', (d: Buffer) => log.write(d));
+        p.child.stderr!.on('data', (d: Buffer) => log.write(d));
+        void p.exited.then((code) =>
+          log.write(
+            `=== node ${index} (pid ${p.child.pid}) exited (${code}) at ${new Date().toISOString()}\n`,
+          ),
+        );
         let ready = false;
         void p.exited.then((code) => {
           // One that never came up failed its start (retried, or the start rejects).

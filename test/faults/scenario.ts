@@ -45,22 +45,47 @@ export async function startTraffic(
   // Redis pass, c70f266) the sender on the node the previous case had kill -9'd and restarted
   // had no ack after 20 s while the other two had ~1,600 (cause not found yet: see the closing
   // note of 2026-12-03); the wait is not what these cases measure, the fault's acks are.
-  await pollUntil(
-    () => senders.map((s) => s.stats.acked),
-    (a) => a.every((n) => n >= 5),
-    { timeoutMs: 45_000, what: 'acks before the fault' },
+  await withClients(
+    all,
+    pollUntil(
+      () => senders.map((s) => s.stats.acked),
+      (a) => a.every((n) => n >= 5),
+      { timeoutMs: 45_000, what: 'acks before the fault' },
+    ),
   );
   return { senders, receivers, all };
+}
+
+/** What each client saw, for a wait that timed out (its own message says only the counts). */
+export function describeClients(clients: StreamClient[]): string {
+  return clients
+    .map((x) => {
+      const stats = x instanceof Sender ? ` ${JSON.stringify(x.stats)}` : '';
+      const errors = x.errors.length ? ` errors: ${x.errors.slice(0, 5).join('; ')}` : '';
+      return `${x.name}: node ${x.node}, ${x.open ? 'open' : 'closed'}, last seq ${x.lastSeq}, reconnects ${x.reconnects}${stats}${errors}`;
+    })
+    .join('\n');
+}
+
+async function withClients<T>(clients: StreamClient[], wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${describeClients(clients)}`, { cause: err });
+  }
 }
 
 /** Resolves with the time until every sender has had two more messages acked. */
 export async function recovery(t: Traffic, timeoutMs = 30_000): Promise<number> {
   const from = Date.now();
   const marks = t.senders.map((s) => s.stats.acked);
-  await pollUntil(
-    () => t.senders.map((s, i) => s.stats.acked - marks[i]!),
-    (d) => d.every((n) => n >= 2),
-    { timeoutMs, what: 'acks after the fault' },
+  await withClients(
+    t.all,
+    pollUntil(
+      () => t.senders.map((s, i) => s.stats.acked - marks[i]!),
+      (d) => d.every((n) => n >= 2),
+      { timeoutMs, what: 'acks after the fault' },
+    ),
   );
   return Date.now() - from;
 }

@@ -20,6 +20,8 @@ export interface PrivatePostgres {
   port: number;
   /** The `postgres` database of this server. */
   url: string;
+  /** The server's log file (removed with its data by `destroy()`). */
+  logFile: string;
   /** `pg_ctl stop -m immediate`: every backend dies at once, as in a crash. */
   crash(): Promise<void>;
   /** Starts it again on the same port and data; resolves once it accepts connections. */
@@ -109,6 +111,7 @@ export async function startPrivatePostgres(opts: { port?: number } = {}): Promis
   return {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    logFile: path.join(root, 'log'),
     crash: async () => {
       await pgTool('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     },
