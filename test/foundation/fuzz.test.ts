@@ -220,6 +220,33 @@ describe('fuzzing the foundation routes', () => {
     expect(op).toMatchObject({ status: 404, body: { code: 'not_found' } });
   });
 
+  it('lone surrogates, which PostgreSQL text cannot hold, are 400 naming the field', async () => {
+    // JSON can escape half a surrogate pair ("\ud800"); stored as text it would fail (in a
+    // json parameter) or be silently replaced, so it is refused like NUL. A full pair passes.
+    const group = await api(t, 'POST', `/api/v1/orgs/${orgId}/groups`, {
+      token: member.token,
+      body: { id: 'lone-name', name: 'a\ud800b' },
+    });
+    expect(group).toMatchObject({ status: 400, body: { code: 'bad_request' } });
+    expect(group.body.error).toContain('body.name');
+    expect(group.body.error).toContain('well-formed');
+    const post = await api(t, 'POST', `/api/v1/orgs/${orgId}/groups/${groupId}/broadcast`, {
+      token: admin.token,
+      body: { content: 'x\udfff' },
+    });
+    expect(post).toMatchObject({ status: 400, body: { code: 'bad_request' } });
+    expect(post.body.error).toContain('body.content');
+    const paired = await api(t, 'POST', `/api/v1/orgs/${orgId}/groups/${groupId}/broadcast`, {
+      token: admin.token,
+      body: { content: 'rocket \ud83d\ude80' },
+    });
+    expect(paired.status).toBe(200);
+    const history = await api(t, 'GET', `/api/v1/orgs/${orgId}/groups/${groupId}/messages`, {
+      token: admin.token,
+    });
+    expect(JSON.stringify(history.body)).toContain('rocket \u{1f680}');
+  });
+
   it('arbitrary path segments and query strings never give a 5xx', async () => {
     const templates = [
       (s: string) => `/api/v1/orgs/${s}`,

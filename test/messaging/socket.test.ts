@@ -191,6 +191,8 @@ describe('group socket', () => {
         // PostgreSQL text cannot hold NUL: refused as bad input, never a storage failure.
         [{ content: 'a\u0000b', client_msg_id: 'e4' }, 'bad_request', 'e4'],
         [{ content: 'x', client_msg_id: 'n\u0000' }, 'bad_request', null],
+        // Nor half a surrogate pair (a json parameter refuses it; text would replace it).
+        [{ content: 'a\ud800b', client_msg_id: 'e5' }, 'bad_request', 'e5'],
         [
           { content: 'x'.repeat(t.app.config.maxMessageChars + 1), client_msg_id: 'e3' },
           'payload_too_large',

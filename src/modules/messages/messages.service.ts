@@ -4,6 +4,7 @@ import { AppError, badRequest } from '../../errors.js';
 import type { Broadcast, Message } from '../../protocol/messages.js';
 import { channels } from '../../realtime/channels.js';
 import { makeFrame, type Frame, type GapSource, type Hub } from '../../realtime/hub.js';
+import { textFault } from '../../shared/text.js';
 import { enforce } from '../auth/policy.js';
 import { authorOf, type Principal } from '../auth/principal.js';
 import type { GroupAccess, GroupService } from '../groups/groups.service.js';
@@ -73,9 +74,14 @@ export function createMessageService(deps: MessageServiceDeps) {
   const inFlight = new Set<Promise<unknown>>();
 
   /** Null when acceptable; else the error a sender gets (socket error frame or HTTP status). */
-  function checkContent(content: string): AppError | null {
+  function checkContent(content: string, clientMsgId: string | null = null): AppError | null {
     if (content.trim() === '') return badRequest('content must not be empty');
-    if (content.includes('\u0000')) return badRequest('content must not contain NUL characters');
+    // Every socket's frames and every route reach here: text PostgreSQL cannot store is
+    // refused once, for all of them.
+    const fault = textFault(content);
+    if (fault !== undefined) return badRequest(`content ${fault}`);
+    const idFault = clientMsgId === null ? undefined : textFault(clientMsgId);
+    if (idFault !== undefined) return badRequest(`client_msg_id ${idFault}`);
     // Code points, as people count characters; the UTF-16 length is an upper bound.
     if (content.length > deps.maxMessageChars && [...content].length > deps.maxMessageChars) {
       return new AppError(
@@ -114,7 +120,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     source: 'ws' | 'http',
   ): Promise<Stored | undefined> {
     enforce(canGroupMessages(access.principal, 'post', access.resource));
-    const bad = checkContent(input.content);
+    const bad = checkContent(input.content, input.clientMsgId);
     if (bad) throw bad;
     const { orgId, groupId } = access;
     const author = authorOf(access.principal);
