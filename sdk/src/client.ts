@@ -172,11 +172,14 @@ export class OrgHubClient {
   private groupPath(orgId: string, groupId: string) {
     return `/api/v1/orgs/${enc(orgId)}/groups/${enc(groupId)}`;
   }
-  /** Newest first; page backwards with `before_seq` = the smallest seq you hold. */
+  /**
+   * Newest first; page backwards with `before_seq` = the smallest seq you hold. With
+   * `around_seq` (a search hit), oldest first: `limit` before it, it, and `limit` after.
+   */
   messages(
     orgId: string,
     groupId: string,
-    q: { limit?: number; before_seq?: number } = {},
+    q: { limit?: number; before_seq?: number; around_seq?: number } = {},
   ): Promise<MessagePage> {
     return this.call('GET', `${this.groupPath(orgId, groupId)}/messages`, undefined, q);
   }

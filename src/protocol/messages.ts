@@ -83,6 +83,12 @@ export const MessagePage = Type.Object({
 export const ListMessagesQuery = Type.Object({
   limit: Limit,
   before_seq: Type.Optional(Seq('only messages with a smaller seq')),
+  around_seq: Type.Optional(
+    Seq(
+      'jump to a message: up to `limit` messages before it, the one at (or next after) this seq, ' +
+        'and up to `limit` after it, oldest first; not with before_seq',
+    ),
+  ),
 });
 export const MessagesAfterQuery = Type.Object({
   after: Type.Optional(UnixSeconds('unix seconds, exclusive')),

@@ -129,6 +129,29 @@ describe('history and broadcast routes', () => {
     );
   });
 
+  it('around_seq opens a message in place: limit before, the one, limit after, oldest first', async () => {
+    const get = (q: string) => api<Page>(t, 'GET', `${G()}/messages?${q}`, { token: alice.token });
+    const mid = await get('around_seq=10&limit=3');
+    expect(mid.status).toBe(200);
+    expect(mid.body.messages.map((m) => m.seq)).toEqual([7, 8, 9, 10, 11, 12, 13]);
+    expect(mid.body.messages[3]).toMatchObject({ content: 'm10' });
+    expect(mid.body.count).toBe(7);
+    // Near the start there is less before it; past the end there is nothing after it.
+    expect((await get('around_seq=2&limit=3')).body.messages.map((m) => m.seq)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
+    const latest = (await get('limit=1')).body.messages[0]!.seq;
+    expect((await get(`around_seq=${latest + 5}&limit=2`)).body.messages.map((m) => m.seq)).toEqual(
+      [latest - 1, latest],
+    );
+    const both = await get('around_seq=5&before_seq=9');
+    expect(both).toMatchObject({ status: 400, body: { code: 'bad_request' } });
+    expect(JSON.stringify(both.body)).toContain('around_seq');
+    const bad = await get('around_seq=-1');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('around_seq');
+  });
+
   it('clamps limit to 1..1000 and rejects a non-number naming the field', async () => {
     const big = await api<Page>(t, 'GET', `${G()}/messages?limit=5000`, { token: alice.token });
     expect(big.status).toBe(200);

@@ -82,7 +82,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
     {
       schema: {
         tags: ['messages'],
-        summary: 'Messages newest first; page back with before_seq',
+        summary: 'Messages newest first; page back with before_seq, or jump to one with around_seq',
         params: GroupParams,
         querystring: ListMessagesQuery,
         response: { 200: MessagePage, ...errors(400, 404) },

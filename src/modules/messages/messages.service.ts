@@ -92,6 +92,23 @@ export function createMessageService(deps: MessageServiceDeps) {
     return null;
   }
 
+  /**
+   * A search hit with its context, oldest first: up to `limit` messages before `seq`, the one
+   * at it (or the next one, if that seq aged out), and up to `limit` after. Two index range
+   * reads of (org_id, group_id, seq), as every page of history.
+   */
+  async function around(orgId: string, groupId: string, seq: number, limit: number) {
+    const [before, from] = await Promise.all([
+      repo.listNewest(db, orgId, groupId, { notBefore: notBefore(), limit, beforeSeq: seq }),
+      repo.listAscending(db, orgId, groupId, {
+        notBefore: notBefore(),
+        limit: limit + 1,
+        afterSeq: seq - 1,
+      }),
+    ]);
+    return [...before.reverse(), ...from].map(toMessage);
+  }
+
   /** The group, if the caller may read its messages; 404 otherwise. */
   async function readable(p: Principal, orgId: string, groupId: string): Promise<GroupAccess> {
     const access = await groups.access(p, orgId, groupId);
@@ -246,9 +263,15 @@ export function createMessageService(deps: MessageServiceDeps) {
       p: Principal,
       orgId: string,
       groupId: string,
-      q: { limit?: number; before_seq?: number },
+      q: { limit?: number; before_seq?: number; around_seq?: number },
     ) {
       await readable(p, orgId, groupId);
+      if (q.around_seq !== undefined) {
+        if (q.before_seq !== undefined) {
+          throw badRequest('query.around_seq and query.before_seq cannot be used together');
+        }
+        return around(orgId, groupId, q.around_seq, clampLimit(q.limit));
+      }
       const rows = await repo.listNewest(db, orgId, groupId, {
         notBefore: notBefore(),
         limit: clampLimit(q.limit),
