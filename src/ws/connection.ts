@@ -149,8 +149,17 @@ export class Connection implements Subscriber {
         // Frames held while replaying are in seq order; a hole before the first one (the
         // broker subscription was not yet active, say) is read from the store, then flushed.
         while (this.buffer.length && this.buffer[0]!.seq! <= this.lastSeq) this.shift();
-        if (this.buffer.length && this.buffer[0]!.seq! > this.lastSeq + 1) {
+        // Live frames follow the first one held, or, with none held, the hub's last seq: a
+        // socket that started with another one may have replayed less than the hub moved on
+        // (its replay answered later than the other's, which seeded the hub past it).
+        const liveFrom = this.buffer.length
+          ? this.buffer[0]!.seq! - 1
+          : (hub.deliveredSeq(groupChannel) ?? this.lastSeq);
+        if (liveFrom > this.lastSeq) {
+          const before = this.lastSeq;
           await this.replay();
+          // Gone from the store (retention) is skipped, as the hub does, not awaited for ever.
+          if (this.lastSeq === before) this.lastSeq = liveFrom;
           continue;
         }
         this.goLive();

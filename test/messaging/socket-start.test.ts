@@ -1,0 +1,139 @@
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createGroupService } from '../../src/modules/groups/groups.service.js';
+import {
+  createMessageService,
+  messageGapSource,
+} from '../../src/modules/messages/messages.service.js';
+import { createMetrics } from '../../src/modules/ops/metrics.js';
+import { MemoryBroker, MemoryBus } from '../../src/realtime/broker-memory.js';
+import { channels } from '../../src/realtime/channels.js';
+import type { GapSource } from '../../src/realtime/hub.js';
+import { Hub } from '../../src/realtime/hub.js';
+import { Connection } from '../../src/ws/connection.js';
+import { api, createOrg, startApp, type TestApp } from '../helpers/app.js';
+import { until } from '../helpers/wait.js';
+
+// Issue 16 (the fault suite's "s0: gap, seq 2 after 0"): two sockets of one node start on a
+// group the hub does not follow yet, so each reads its starting point from the store. The one
+// whose replay read came first (before seq 1 committed) finished after the other had replayed
+// seq 1 and told the hub to start after it; with nothing held in its buffer it went live at 0,
+// and the next live seq (2) reached it with 1 missing. On a loaded machine, or on a pool that
+// reconnects after a PostgreSQL restart, replies come back in any order. Here the first
+// replay's answer is held until the second socket is live: the order made certain.
+describe('two sockets starting at once on one node', () => {
+  let t: TestApp;
+  let wss: WebSocketServer;
+  let hub: Hub;
+  const clients: WebSocket[] = [];
+
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.terminate();
+    hub?.close();
+    await new Promise((r) => wss?.close(r));
+    await t.close();
+  });
+
+  it('the one whose replay answered last still gets every seq, in order', async () => {
+    const db = t.app.database.db;
+    const retentionMs = t.app.config.messageRetentionMs;
+    const orgId = (await createOrg(t)).id;
+    const groupId = 'race';
+    await api(t, 'POST', `/api/v1/orgs/${orgId}/groups`, {
+      token: t.operatorToken,
+      body: { id: groupId, name: groupId },
+    });
+    const store = messageGapSource(db, retentionMs);
+    hub = new Hub({ broker: new MemoryBroker(new MemoryBus()), store });
+    // The first replay read answers only when released (its rows read at once, as the store
+    // had them then): the real store behind a gate, not a stand-in for it.
+    let firstRead: () => void = () => {};
+    const firstReadDone = new Promise<void>((r) => (firstRead = r));
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    let replays = 0;
+    const gated: GapSource = {
+      async framesAfter(...args) {
+        const frames = await store.framesAfter(...args);
+        if (replays++ === 0) {
+          firstRead();
+          await released;
+        }
+        return frames;
+      },
+    };
+    const groups = createGroupService(db);
+    const metrics = createMetrics({ defaultMetrics: false });
+    const messages = createMessageService({
+      db,
+      hub,
+      groups,
+      metrics,
+      history: gated,
+      retentionMs,
+      maxMessageChars: t.app.config.maxMessageChars,
+    });
+    const access = await groups.access({ kind: 'operator' }, orgId, groupId);
+    const starts: Promise<void>[] = [];
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (ws) => {
+      const conn = new Connection(
+        ws,
+        {
+          id: `c${starts.length}`,
+          orgId,
+          groupId,
+          access,
+          groupChannel: channels.group(orgId, groupId),
+          otherChannels: [],
+          author: { userId: null, username: 'operator', clientId: null },
+          sinceSeq: 0,
+        },
+        {
+          hub,
+          messages,
+          metrics,
+          log: pino({ level: 'silent' }),
+          rateLimit: 1000,
+          maxBacklogBytes: 1 << 20,
+        },
+      );
+      ws.on('close', () => conn.detach());
+      starts.push(conn.start());
+    });
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const open = async () => {
+      const ws = new WebSocket(url);
+      clients.push(ws);
+      const seqs: number[] = [];
+      ws.on('message', (data) => {
+        const f = JSON.parse(String(data)) as { type: string; seq?: number };
+        if (f.type === 'message' && f.seq !== undefined) seqs.push(f.seq);
+      });
+      await new Promise((r) => ws.once('open', r));
+      return seqs;
+    };
+    const post = (content: string) =>
+      messages.store(access, { content, clientMsgId: null }, 'http');
+
+    const late = await open(); // replays first: nothing yet, its answer held
+    await firstReadDone;
+    await post('one'); // seq 1: the hub holds it, no socket has told it where to start
+    const early = await open(); // replays seq 1, the hub starts after it
+    await until(() => early.length === 1);
+    await starts[1];
+    release();
+    await starts[0];
+    await post('two');
+    await until(() => early.length === 2 && late.includes(2));
+    expect(early).toEqual([1, 2]);
+    // Before the fix: [2], the hub had moved past seq 1 before this socket went live at 0.
+    expect(late).toEqual([1, 2]);
+  });
+});
