@@ -11,6 +11,15 @@ import { createHttpServer } from './http/server.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { registerAuthRoutes } from './http/routes/auth.routes.js';
 import { createAuthenticator } from './modules/auth/authenticator.js';
+import { createApiKeyCache } from './modules/api-keys/api-key-cache.js';
+import {
+  findActiveKeyByHash,
+  revokedKeysSince,
+  touchLastUsed,
+} from './modules/api-keys/api-keys.repo.js';
+import { createApiKeyService } from './modules/api-keys/api-keys.service.js';
+import { createLastUsedRecorder } from './modules/api-keys/last-used.js';
+import { registerApiKeyRoutes } from './http/routes/api-keys.routes.js';
 import { revokedFamiliesSince } from './modules/auth/refresh-tokens.repo.js';
 import { createSessionRevocations } from './modules/auth/session-revocations.js';
 import { createTokenService, type TokenService } from './modules/auth/tokens.js';
@@ -73,6 +82,8 @@ export interface AppOptions {
   defaultMetrics?: boolean;
   /** How often due reminders are claimed (ms); tests shorten it. Default 1000. */
   reminderIntervalMs?: number;
+  /** How often API keys' `last_used_at` is written (ms); tests shorten it. Default 5000. */
+  apiKeyFlushMs?: number;
 }
 
 export interface OrgHubApp {
@@ -223,12 +234,38 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
             : [accessRevoked(close === 'all' ? 'logout' : 'deleted')],
       });
 
+    // API keys: known in memory on every node, revoked over the broker like sessions; their
+    // use is written every few seconds (and at shutdown: this runs after the HTTP server and
+    // the sockets closed, before the database does).
+    const apiKeyCache = createApiKeyCache({
+      hub,
+      findByHash: (hash) => findActiveKeyByHash(db, hash),
+      revokedSince: (since) => revokedKeysSince(db, since),
+      onResync: (h) => broker.onResync(h),
+      onError: (err) => http.log.warn({ err }, 'API key revocations not loaded'),
+    });
+    cleanups.push(async () => apiKeyCache.close());
+    await apiKeyCache.load();
+    const lastUsed = createLastUsedRecorder({
+      write: (used) => touchLastUsed(db, used),
+      flushEveryMs: opts.apiKeyFlushMs ?? 5000,
+      onError: (err) => http.log.warn({ err }, 'API key last_used_at not written'),
+    });
+    cleanups.push(() =>
+      lastUsed.close().catch((err: unknown) => {
+        http.log.warn({ err }, 'API key last_used_at not written at shutdown');
+      }),
+    );
+
     const tokens = createTokenService({
       jwtSecret: secrets.jwtSecret,
       adminToken: secrets.adminToken,
       accessTtlSec: config.accessTokenTtlSec,
     });
-    const authenticator = createAuthenticator(db, tokens, revocations);
+    const authenticator = createAuthenticator(db, tokens, revocations, {
+      authenticate: (key) => apiKeyCache.authenticate(key),
+      used: (id) => lastUsed.used(id),
+    });
     installAuthHook(http, authenticator);
 
     const auth = createAuthService({
@@ -297,6 +334,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     registerOrgRoutes(http, orgs, groups);
     registerUserRoutes(http, users);
     registerMessageRoutes(http, messages);
+    registerApiKeyRoutes(http, createApiKeyService(db, apiKeyCache));
     const presence = createPresenceService({
       groups,
       online: (orgId, groupId) => backend.presence.list(orgId, groupId),

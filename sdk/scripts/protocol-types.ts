@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import * as prettier from 'prettier';
+import * as apiKeys from '../../src/protocol/api-keys.js';
 import * as auth from '../../src/protocol/auth.js';
 import * as common from '../../src/protocol/common.js';
 import * as messages from '../../src/protocol/messages.js';
@@ -37,6 +38,12 @@ const SCHEMAS: Record<string, unknown> = {
   SignupResponse: auth.SignupResponse,
   MeResponse: auth.MeResponse,
   ApiError: common.ErrorResponse,
+  // API keys
+  ApiKeyScope: apiKeys.Scope,
+  ApiKey: apiKeys.ApiKey,
+  ApiKeyCreated: apiKeys.ApiKeyCreated,
+  ApiKeyList: apiKeys.ApiKeyList,
+  CreateApiKeyBody: apiKeys.CreateApiKeyBody,
   // messages and broadcasts
   Message: messages.Message,
   Broadcast: messages.Broadcast,

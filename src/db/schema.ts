@@ -309,8 +309,46 @@ export const notifications = pgTable(
   (t) => [index('notifications_user_idx').on(t.orgId, t.userId, t.createdAt)],
 );
 
+/**
+ * API keys for backends (CONTRACT.md "Integrations"). Only the SHA-256 of a key is stored: a
+ * key is 256 random bits, so a hash cannot be reversed or guessed, and a stolen table gives
+ * no usable key. A revoked key keeps its row (`revoked_at`) so that every node can load the
+ * recent revocations, as it does for sessions.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    scopes: text('scopes').array().notNull(),
+    /** The groups the key is limited to; null: the org's public groups. */
+    groupIds: text('group_ids').array(),
+    keyHash: text('key_hash').notNull(),
+    /** The key's first characters, shown in lists so that people can tell keys apart. */
+    keyPrefix: text('key_prefix').notNull(),
+    /** The admin who created it (null: the operator, or an admin since deleted). */
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    /** Written in batches every few seconds, not per request. */
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('api_keys_hash_uq').on(t.keyHash),
+    index('api_keys_org_idx').on(t.orgId, t.createdAt),
+    // Every node loads the recent revocations (at start, after a broker reconnection).
+    index('api_keys_revoked_idx')
+      .on(t.revokedAt)
+      .where(sql`${t.revokedAt} IS NOT NULL`),
+  ],
+);
+
 export type OrgRow = typeof orgs.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type GroupRow = typeof groups.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

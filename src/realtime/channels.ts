@@ -21,6 +21,8 @@ export const channels = {
   user: (orgId: string, userId: string) => `o:{${slug(orgId, 'org')}}:u:${uuid(userId, 'user')}`,
   /** Ended sessions, for every node (not an org's: every node joins it for its whole life). */
   sessions: () => 'sys:sessions',
+  /** Revoked API keys, for every node (joined for a node's whole life, like `sessions`). */
+  apiKeys: () => 'sys:api-keys',
 };
 
 export type ChannelKind = 'group' | 'org' | 'user';

@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import { createOriginPolicy } from '../http/origins.js';
 import type { Authenticator } from '../modules/auth/authenticator.js';
+import { authorOf } from '../modules/auth/principal.js';
 import type { GroupService } from '../modules/groups/groups.service.js';
 import type { MessageService } from '../modules/messages/messages.service.js';
 import type { Metrics } from '../modules/ops/metrics.js';
@@ -153,10 +154,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
               p.kind === 'user'
                 ? [channels.org(a.orgId), channels.user(a.orgId, p.id)]
                 : [channels.org(a.orgId)],
-            author:
-              p.kind === 'user'
-                ? { userId: p.id, username: p.username, clientId: a.clientId }
-                : { userId: null, username: 'operator', clientId: a.clientId },
+            author: { ...authorOf(p), clientId: a.clientId },
             sinceSeq: a.sinceSeq,
             expiresAt: p.expiresAt,
             sessionId: p.sessionId,

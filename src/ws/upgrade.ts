@@ -6,6 +6,8 @@ import { AppError, type ErrorCode } from '../errors.js';
 import { bearerToken, type Authenticator } from '../modules/auth/authenticator.js';
 import type { Principal, UserPrincipal } from '../modules/auth/principal.js';
 import type { GroupAccess, GroupService } from '../modules/groups/groups.service.js';
+import { enforce } from '../modules/auth/policy.js';
+import { canGroupMessages } from '../modules/messages/messages.policy.js';
 import { CLIENT_ID_MAX } from '../protocol/messages.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { OriginPolicy } from '../http/origins.js';
@@ -95,6 +97,12 @@ export async function authorize(
   const orgId = decode(m[1]!);
   const groupId = decode(m[2]!);
   const access = await deps.groups.access(principal, orgId, groupId);
+  // This socket both delivers and takes messages: an API key needs messages:read and
+  // messages:write for it (403 naming the one it lacks), so that no frame it sends is refused.
+  if (principal.kind === 'apiKey') {
+    enforce(canGroupMessages(principal, 'read', access.resource));
+    enforce(canGroupMessages(principal, 'post', access.resource));
+  }
 
   const rawSince = url.searchParams.get('since_seq');
   let sinceSeq: number | undefined;

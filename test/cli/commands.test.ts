@@ -39,7 +39,15 @@ async function empty(): Promise<Where> {
   return where;
 }
 
-const COMMANDS = ['serve', 'migrate', 'create-org', 'create-user', 'backup', 'restore'];
+const COMMANDS = [
+  'serve',
+  'migrate',
+  'create-org',
+  'create-user',
+  'create-api-key',
+  'backup',
+  'restore',
+];
 
 describe('orghub: help and usage', { timeout: 60_000 }, () => {
   const env = cliEnv({ dataDir: '/nonexistent/orghub', databaseUrl: undefined });
@@ -176,5 +184,44 @@ describe('orghub create-org and create-user', { timeout: 120_000 }, () => {
         /DATA_DIR .* is in use by a running OrgHub server .*: stop it first, or make this call over HTTP/,
       );
     }
+  });
+});
+
+describe('orghub create-api-key', { timeout: 120_000 }, () => {
+  it('prints a key (once) that a server then accepts within its scopes; bad scopes exit 2', async () => {
+    const where = await fresh();
+    const env = cliEnv(where);
+    expect((await runCli(['create-org', 'cli-keys', '--name', 'Keys'], env)).code).toBe(0);
+    const created = await runCli(
+      ['create-api-key', '--org', 'cli-keys', '--name', 'deploy-bot'].concat([
+        '--scopes',
+        'messages:read, users:read',
+      ]),
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const lines = created.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^created API key deploy-bot in cli-keys \(id [0-9a-f-]{36}\), scopes messages:read, users:read, public groups/,
+    );
+    const key = lines.at(-1)!;
+    expect(key).toMatch(/^ohk_[A-Za-z0-9_-]{43}$/);
+
+    const bad = await runCli(
+      ['create-api-key', '--org', 'cli-keys', '--name', 'x', '--scopes', 'everything'],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--scopes/);
+    const missing = await runCli(['create-api-key', '--org', 'cli-keys', '--name', 'x'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--scopes is required/);
+
+    const server = await startApp({ reuse: where, keepData: true });
+    cleanups.push(() => server.close());
+    const users = await api(server, 'GET', '/api/v1/orgs/cli-keys/users', { token: key });
+    expect(users.status).toBe(200);
+    const tasks = await api(server, 'GET', '/api/v1/orgs/cli-keys/tasks', { token: key });
+    expect(tasks.status).toBe(403);
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { enforce, type Decision } from '../../src/modules/auth/policy.js';
 import type { Principal } from '../../src/modules/auth/principal.js';
+import type { Scope } from '../../src/protocol/api-keys.js';
 import { canDm } from '../../src/modules/dms/dms.policy.js';
 import { canGroup, type GroupResource } from '../../src/modules/groups/groups.policy.js';
-import { canAnnouncements } from '../../src/modules/messages/messages.policy.js';
+import { canAnnouncements, canGroupMessages } from '../../src/modules/messages/messages.policy.js';
 import { canOrg } from '../../src/modules/orgs/orgs.policy.js';
 import { canTask } from '../../src/modules/tasks/tasks.policy.js';
 import { canUser } from '../../src/modules/users/users.policy.js';
@@ -16,6 +17,14 @@ const user = (id: string, role: 'admin' | 'member' = 'member', orgId = 'acme'): 
   role,
   username: id,
 });
+const key = (scopes: Scope[], groups: string[] | null = null): Principal => ({
+  kind: 'apiKey',
+  id: 'k1',
+  orgId: 'acme',
+  name: 'bot',
+  scopes,
+  groups,
+});
 const alice = user('alice');
 const admin = user('root', 'admin');
 const stranger = user('eve', 'admin', 'other');
@@ -24,6 +33,7 @@ const stranger = user('eve', 'admin', 'other');
 const verdict = (d: Decision) => (d.ok ? 'allow' : d.hidden ? 'hidden' : 'denied');
 const group = (g: Partial<GroupResource>): GroupResource => ({
   orgId: 'acme',
+  id: 'general',
   private: false,
   kind: 'group',
   member: false,
@@ -110,5 +120,39 @@ describe('policies', () => {
     expect(verdict(canDm(alice, 'read', pair))).toBe('allow');
     expect(verdict(canDm(user('carol'), 'read', pair))).toBe('denied');
     expect(verdict(canDm(operator, 'send', pair))).toBe('allow');
+  });
+
+  it('API keys: their org only, never an admin, the groups they were given, the scopes they hold', () => {
+    const rw = key(['messages:read', 'messages:write']);
+    expect(verdict(canOrg(rw, 'view', { id: 'acme' }))).toBe('allow');
+    expect(verdict(canOrg(rw, 'view', { id: 'other' }))).toBe('hidden');
+    expect(verdict(canOrg(rw, 'administer', { id: 'acme' }))).toBe('denied');
+    expect(verdict(canGroup(rw, 'join', group({})))).toBe('allow');
+    expect(verdict(canGroup(rw, 'join', group({ private: true })))).toBe('hidden');
+    expect(verdict(canGroup(rw, 'join', group({ orgId: 'other' })))).toBe('hidden');
+    expect(verdict(canGroup(rw, 'manageMembers', group({})))).toBe('denied');
+    const limited = key(['messages:read'], ['secret']);
+    expect(verdict(canGroup(limited, 'join', group({ id: 'secret', private: true })))).toBe(
+      'allow',
+    );
+    expect(verdict(canGroup(limited, 'join', group({})))).toBe('hidden');
+    expect(verdict(canGroup(limited, 'join', group({ id: 'secret', kind: 'dm' })))).toBe('hidden');
+    expect(verdict(canGroupMessages(limited, 'read', group({ id: 'secret' })))).toBe('allow');
+    const noWrite = canGroupMessages(limited, 'post', group({ id: 'secret' }));
+    expect(noWrite).toEqual({
+      ok: false,
+      hidden: false,
+      reason: 'this API key lacks the scope messages:write',
+    });
+    expect(verdict(canAnnouncements(rw, 'announce', { id: 'acme' }))).toBe('denied');
+    expect(verdict(canAnnouncements(key(['broadcast']), 'announce', { id: 'acme' }))).toBe('allow');
+    expect(verdict(canAnnouncements(key(['broadcast']), 'announce', { id: 'other' }))).toBe(
+      'hidden',
+    );
+    expect(verdict(canUser(rw, 'update', { orgId: 'acme', id: 'k1' }))).toBe('denied');
+    expect(verdict(canDm(rw, 'open', { orgId: 'acme' }))).toBe('denied');
+    const task = { orgId: 'acme', userId: 'bob', createdBy: null };
+    expect(verdict(canTask(rw, 'delete', task))).toBe('allow');
+    expect(verdict(canTask(rw, 'view', { ...task, orgId: 'other' }))).toBe('hidden');
   });
 });

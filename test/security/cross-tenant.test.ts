@@ -31,6 +31,8 @@ interface Tenant {
   privateGroupId: string;
   dmId: string;
   taskId: string;
+  keyId: string;
+  keyName: string;
 }
 interface OpenApi {
   paths: Record<
@@ -57,6 +59,7 @@ const BODIES: Record<string, () => unknown> = {
   'PUT /api/v1/tasks/{id}': () => ({ title: 'x' }),
   'PUT /api/v1/users/{id}': () => ({ full_name: 'x' }),
   'POST /api/v1/dm/{userId}/{recipientId}': () => ({ content: 'hi' }),
+  'POST /api/v1/orgs/{orgId}/api-keys': () => ({ name: 'bot', scopes: ['messages:read'] }),
 };
 /** Query parameters an operation requires, so that only the substituted id can make it fail. */
 const QUERIES: Record<string, string> = {
@@ -112,7 +115,14 @@ describe('cross-tenant matrix from /openapi.json', () => {
     const task = await post(`/api/v1/users/${member.user.id}/tasks`, member.token, {
       title: `${orgName} secret task`,
     });
+    const keyName = `${name}-key-${orgId.slice(-8)}`;
+    const apiKey = await post(`/api/v1/orgs/${orgId}/api-keys`, admin.token, {
+      name: keyName,
+      scopes: ['messages:read'],
+    });
     return {
+      keyId: apiKey.id,
+      keyName,
       orgId,
       orgName,
       admin,
@@ -145,6 +155,8 @@ describe('cross-tenant matrix from /openapi.json', () => {
     b.privateGroupId,
     b.dmId,
     b.taskId,
+    b.keyId,
+    b.keyName,
   ];
   const leaks = (res: ApiResponse) => {
     const text = JSON.stringify(res.body);
@@ -156,6 +168,7 @@ describe('cross-tenant matrix from /openapi.json', () => {
     if (name === 'orgId') return x.orgId;
     if (name === 'groupId') return x.groupId;
     if (name === 'userId') return x.other.user.id;
+    if (name === 'keyId') return x.keyId;
     if (name === 'id' && path.startsWith('/api/v1/tasks')) return x.taskId;
     if (name === 'id' && path.startsWith('/api/v1/users')) return x.other.user.id;
     return randomUUID();

@@ -9,6 +9,14 @@ export type MeResponse =
   | {
       operator: true;
     };
+/**
+ * messages:read | messages:write | broadcast | tasks:read | tasks:write | users:read
+ *
+ * This interface was referenced by `OrgHubProtocol`'s JSON-Schema
+ * via the `definition` "ApiKeyScope".
+ */
+export type ApiKeyScope =
+  'messages:read' | 'messages:write' | 'broadcast' | 'tasks:read' | 'tasks:write' | 'users:read';
 export type TaskStatus = 'pending' | 'in_progress' | 'completed' | 'cancelled';
 export type TaskPriority = 'low' | 'medium' | 'high' | 'urgent';
 export type TaskSort =
@@ -64,6 +72,11 @@ export interface OrgHubProtocol {
   SignupResponse?: SignupResponse;
   MeResponse?: MeResponse;
   ApiError?: ApiError;
+  ApiKeyScope?: ApiKeyScope;
+  ApiKey?: ApiKey;
+  ApiKeyCreated?: ApiKeyCreated;
+  ApiKeyList?: ApiKeyList;
+  CreateApiKeyBody?: CreateApiKeyBody;
   Message?: Message;
   Broadcast?: Broadcast;
   MessagePage?: MessagePage;
@@ -319,6 +332,79 @@ export interface ApiError {
    * bad_request | unauthorized | forbidden | not_found | conflict | version_conflict | payload_too_large | rate_limited | unavailable | internal
    */
   code: string;
+}
+export interface ApiKey {
+  /**
+   * key id
+   */
+  id: string;
+  /**
+   * org id
+   */
+  org_id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  groups: string[] | null;
+  /**
+   * the first characters of the key, to recognise it
+   */
+  key_prefix: string;
+  created_by: string | null;
+  /**
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
+   */
+  created_at: string;
+  last_used_at: string | null;
+}
+export interface ApiKeyCreated {
+  /**
+   * key id
+   */
+  id: string;
+  /**
+   * org id
+   */
+  org_id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  groups: string[] | null;
+  /**
+   * the first characters of the key, to recognise it
+   */
+  key_prefix: string;
+  created_by: string | null;
+  /**
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
+   */
+  created_at: string;
+  last_used_at: string | null;
+  /**
+   * the bearer token, `ohk_…`: shown this once, stored only as a hash
+   */
+  key: string;
+}
+export interface ApiKeyList {
+  api_keys: ApiKey[];
+}
+export interface CreateApiKeyBody {
+  /**
+   * shown as the author (`username`) of what the key posts; letters, digits, "_", "." and "-", single spaces between words; not "operator"
+   */
+  name: string;
+  /**
+   * @minItems 1
+   * @maxItems 6
+   */
+  scopes: ApiKeyScope[];
+  /**
+   * limits the key to these groups (public or private); without it the key reaches the org’s public groups
+   *
+   * @minItems 1
+   * @maxItems 100
+   *
+   * Items: a group of the org (public or private)
+   */
+  groups?: string[];
 }
 export interface Message {
   type: 'message';

@@ -28,6 +28,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.post(
     `${GROUP}/broadcast`,
     {
+      config: { scope: 'messages:write' },
       schema: {
         tags: ['messages'],
         summary: 'Post a message to a group: stored and delivered exactly like a socket message',
@@ -46,6 +47,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.post(
     '/api/v1/orgs/:orgId/broadcast',
     {
+      config: { scope: 'broadcast' },
       schema: {
         tags: ['messages'],
         summary: 'Announce to every connected socket of the org (admins, operator)',
@@ -63,6 +65,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.get(
     '/api/v1/orgs/:orgId/broadcasts',
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['messages'],
         summary: 'Recent org announcements within retention, newest first (members)',
@@ -80,6 +83,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.get(
     `${GROUP}/messages`,
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['messages'],
         summary: 'Messages newest first; page back with before_seq, or jump to one with around_seq',
@@ -97,6 +101,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.get(
     `${GROUP}/messages/after`,
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['messages'],
         summary: 'Messages after a time (unix seconds) or a seq, oldest first',
@@ -114,6 +119,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.get(
     `${GROUP}/messages/between`,
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['messages'],
         summary: 'Messages between two times (unix seconds, inclusive), oldest first',
@@ -131,6 +137,7 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.get(
     `${GROUP}/messages/count`,
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['messages'],
         summary: 'How many messages of the group are within retention',

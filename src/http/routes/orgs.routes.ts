@@ -41,6 +41,7 @@ export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupServi
   app.get(
     '/api/v1/orgs',
     {
+      config: { scope: 'any' },
       schema: {
         tags: ['orgs'],
         summary: 'Orgs the caller may see (operator: all; a user: their own)',
@@ -53,6 +54,7 @@ export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupServi
   app.get(
     '/api/v1/orgs/:orgId',
     {
+      config: { scope: 'any' },
       schema: {
         tags: ['orgs'],
         summary: 'Get an org (its members and the operator)',
@@ -89,6 +91,7 @@ export function registerOrgRoutes(app: Api, orgs: OrgService, groups: GroupServi
   app.get(
     '/api/v1/orgs/:orgId/groups',
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['groups'],
         summary: 'Groups the caller may join',

@@ -9,6 +9,7 @@ export function registerPresenceRoutes(app: Api, presence: PresenceService) {
   app.get(
     '/api/v1/orgs/:orgId/groups/:groupId/presence',
     {
+      config: { scope: 'messages:read' },
       schema: {
         tags: ['presence'],
         summary: 'Users online in a group (any device, any node); anyone who may join it',

@@ -42,6 +42,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.post(
     '/api/v1/users/:userId/tasks',
     {
+      config: { scope: 'tasks:write' },
       schema: {
         tags: ['tasks'],
         summary: 'Create a task for a user of the same org',
@@ -57,6 +58,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.get(
     '/api/v1/users/:userId/tasks',
     {
+      config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary: "A user's tasks, newest first (at most 500)",
@@ -72,6 +74,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.get(
     '/api/v1/users/:userId/tasks/due-soon',
     {
+      config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary:
@@ -88,6 +91,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.get(
     '/api/v1/tasks/:id',
     {
+      config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary: 'Get a task of the same org (ETag: its version)',
@@ -101,6 +105,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.put(
     '/api/v1/tasks/:id',
     {
+      config: { scope: 'tasks:write' },
       schema: {
         tags: ['tasks'],
         summary: 'Update a task (any member); 412 when If-Match names an old version',
@@ -119,6 +124,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.delete(
     '/api/v1/tasks/:id',
     {
+      config: { scope: 'tasks:write' },
       schema: {
         tags: ['tasks'],
         summary: 'Delete a task (its user, its creator, or an admin)',
@@ -136,6 +142,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.get(
     '/api/v1/tasks/:id/activity',
     {
+      config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary: 'Who changed what and when, oldest first',
@@ -160,6 +167,7 @@ export function registerTaskRoutes(app: Api, tasks: TaskService) {
   app.get(
     '/api/v1/orgs/:orgId/tasks',
     {
+      config: { scope: 'tasks:read' },
       schema: {
         tags: ['tasks'],
         summary: "The org's tasks: filters, full-text search, sorts, cursor pages",

@@ -42,6 +42,7 @@ export function registerUserRoutes(app: Api, users: UserService) {
   app.get(
     '/api/v1/users/search',
     {
+      config: { scope: 'users:read' },
       schema: {
         tags: ['users'],
         summary: "Find a user of the caller's org by username",
@@ -62,6 +63,7 @@ export function registerUserRoutes(app: Api, users: UserService) {
   app.get(
     '/api/v1/users/:id',
     {
+      config: { scope: 'users:read' },
       schema: {
         tags: ['users'],
         summary: 'Get a user of the same org',
@@ -115,6 +117,7 @@ export function registerUserRoutes(app: Api, users: UserService) {
   app.get(
     '/api/v1/orgs/:orgId/users',
     {
+      config: { scope: 'users:read' },
       schema: {
         tags: ['users'],
         summary: 'List the users of an org',

@@ -1,7 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { users } from '../../db/schema.js';
-import type { Principal } from './principal.js';
+import { looksLikeApiKey } from '../api-keys/api-key-secret.js';
+import type { ApiKeyPrincipal, Principal } from './principal.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { TokenService } from './tokens.js';
 
@@ -13,6 +14,9 @@ import type { TokenService } from './tokens.js';
  *
  * A token without a session (`sid`) is minted by no route of the server, only by tests and
  * tools holding the secret: it stays valid while its user exists and until it expires.
+ *
+ * An API key (`ohk_…`) is answered by the key cache (memory, revoked on every node) and its
+ * use noted for `last_used_at` (written in batches, not per request).
  */
 export interface Authenticator {
   authenticate(
@@ -26,16 +30,27 @@ export interface Authenticator {
   sessionEnded(sessionId: string | undefined): boolean;
 }
 
+export interface ApiKeyLookup {
+  authenticate(key: string): Promise<ApiKeyPrincipal | null>;
+  used(keyId: string): void;
+}
+
 export function createAuthenticator(
   db: Db,
   tokens: TokenService,
   sessions: Pick<SessionRevocations, 'isRevoked'>,
+  apiKeys?: ApiKeyLookup,
 ): Authenticator {
   return {
     sessionEnded: (sessionId) => sessionId !== undefined && sessions.isRevoked(sessionId),
     async authenticate(token) {
       if (!token) return null;
       if (tokens.isOperatorToken(token)) return { kind: 'operator' };
+      if (looksLikeApiKey(token)) {
+        const key = (await apiKeys?.authenticate(token)) ?? null;
+        if (key) apiKeys?.used(key.id);
+        return key;
+      }
       const claims = await tokens.verifyAccess(token);
       if (!claims) return null;
       if (claims.sessionId !== undefined && sessions.isRevoked(claims.sessionId)) return null;

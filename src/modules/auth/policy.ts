@@ -17,6 +17,9 @@ export type Decision =
 export const allow: Decision = { ok: true };
 export const hidden = (what: string): Decision => ({ ok: false, hidden: true, what });
 export const denied = (reason: string): Decision => ({ ok: false, hidden: false, reason });
+/** An API key without the scope this needs: 403 naming the scope. */
+export const missingScope = (scope: string): Decision =>
+  denied(`this API key lacks the scope ${scope}`);
 
 /** The one place a refusal becomes an error: 404 for what is hidden, 403 for what is denied. */
 export function enforce(decision: Decision): void {

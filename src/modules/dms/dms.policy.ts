@@ -20,11 +20,13 @@ export interface DmResource {
  * - `send`: one of its users as themselves, or the operator (authoring as the operator).
  * - `read` (its history): either of its two users, or the operator.
  * Another org is hidden; acting as someone else is denied (403), whether or not they exist.
+ * An API key has no DMs at all.
  */
 export type DmAction = 'open' | 'send' | 'read';
 
 export function canDm(p: Principal, action: DmAction, dm: DmResource): Decision {
   if (!seesOrg(p, dm.orgId)) return hidden('org');
+  if (p.kind === 'apiKey') return denied('direct messages are between users');
   if (p.kind === 'operator')
     return action === 'open' ? denied('direct messages are between users') : allow;
   if (action === 'open' || p.id === dm.userId || (action === 'read' && p.id === dm.otherId))

@@ -5,6 +5,7 @@ import { canOrg, isOrgAdmin } from '../orgs/orgs.policy.js';
 /** A group (or DM) as a policy sees it: loaded together with the caller's membership. */
 export interface GroupResource {
   readonly orgId: string;
+  readonly id: string;
   readonly private: boolean;
   readonly kind: 'group' | 'dm';
   /** Whether the principal asking is a member of it. */
@@ -19,12 +20,20 @@ export interface GroupResource {
  *   DM: a conversation of two) and the operator. Anyone else is told the group does not exist.
  * - `manageMembers`: whoever may join it and is an admin (or the operator), or a member of
  *   the private group; the two members of a DM never change.
+ *
+ * An API key joins exactly the groups it was limited to (public or private), or without such
+ * a list the org's public groups; never a DM; it manages no members.
  */
 export type GroupAction = 'join' | 'manageMembers';
 
 export function canGroup(p: Principal, action: GroupAction, g: GroupResource): Decision {
   const org = canOrg(p, 'view', { id: g.orgId });
   if (!org.ok) return org;
+  if (p.kind === 'apiKey') {
+    const reaches = g.kind === 'group' && (p.groups ? p.groups.includes(g.id) : !g.private);
+    if (!reaches) return hidden('group');
+    return action === 'join' ? allow : denied('an API key cannot change the members of a group');
+  }
   const admin = isOrgAdmin(p, g.orgId);
   const joins = !g.private || p.kind === 'operator' || g.member || (g.kind === 'group' && admin);
   if (!joins) return hidden('group');

@@ -40,7 +40,13 @@ class Access {
     readonly member: boolean,
   ) {
     this.#principal = principal;
-    this.resource = { orgId: group.orgId, private: group.private, kind: group.kind, member };
+    this.resource = {
+      orgId: group.orgId,
+      id: group.id,
+      private: group.private,
+      kind: group.kind,
+      member,
+    };
   }
 
   /** Who was let in. */
@@ -107,6 +113,11 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
     /** The groups the caller may join (the policy's `join`, as one query over the org). */
     async list(p: Principal, orgId: string) {
       await existingOrg(p, orgId);
+      if (p.kind === 'apiKey') {
+        // A key reaches few groups; the policy itself picks them from the org's.
+        const all = await repo.listJoinableGroups(db, orgId, { seeAll: true });
+        return all.filter((g) => canGroup(p, 'join', { ...g, orgId: g.orgId, member: false }).ok);
+      }
       const user = p.kind === 'user' ? p.id : undefined;
       return repo.listJoinableGroups(
         db,
