@@ -4,7 +4,10 @@ import { GroupSocket, type GroupSocketOptions } from './socket.js';
 import type { WorkspaceSocketOptions } from './workspace-events.js';
 import { WorkspaceSocket } from './workspace-socket.js';
 import type {
+  ApiKey,
+  ApiKeyCreated,
   BroadcastEvent,
+  CreateApiKeyBody,
   BroadcastPage,
   CreateUserBody,
   Dm,
@@ -38,7 +41,7 @@ export interface ClientOptions {
   baseUrl?: string;
   /** A stored session to resume (from `client.session.current`). */
   session?: StoredSession | null;
-  /** A fixed bearer token instead of a session (the operator's ADMIN_TOKEN, scripts). */
+  /** A fixed bearer token instead of a session (the operator's ADMIN_TOKEN, an API key, scripts). */
   token?: string;
   fetch?: typeof fetch;
   /** Refresh the access token this long before it expires (default 30 s). */
@@ -146,6 +149,19 @@ export class OrgHubClient {
       'DELETE',
       `/api/v1/orgs/${enc(orgId)}/groups/${enc(groupId)}/members/${enc(userId)}`,
     );
+  }
+
+  // --- API keys (admins, the operator) ---
+  /** The answer is the only place the key (`key`) is ever shown: store it now. */
+  createApiKey(orgId: string, body: CreateApiKeyBody): Promise<ApiKeyCreated> {
+    return this.call('POST', `/api/v1/orgs/${enc(orgId)}/api-keys`, body);
+  }
+  async listApiKeys(orgId: string): Promise<ApiKey[]> {
+    return (await this.call<{ api_keys: ApiKey[] }>('GET', `/api/v1/orgs/${enc(orgId)}/api-keys`))
+      .api_keys;
+  }
+  async revokeApiKey(orgId: string, id: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/orgs/${enc(orgId)}/api-keys/${enc(id)}`);
   }
 
   // --- users ---

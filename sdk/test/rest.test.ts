@@ -144,4 +144,23 @@ describe('SDK REST client against a real server', () => {
     ).rejects.toMatchObject({ status: 404 });
     expect(await admin.presence(orgId, 'sdk-chat')).toEqual([]);
   });
+
+  it('API keys: an admin creates one (the key once), a client with it posts as the key, revoked it is refused', async () => {
+    const g = await admin.createGroup(orgId, { id: 'sdk-keys', name: 'SDK keys' });
+    expect(g.id).toBe('sdk-keys');
+    const created = await admin.createApiKey(orgId, {
+      name: 'sdk-bot',
+      scopes: ['messages:write'],
+    });
+    expect(created.key).toMatch(/^ohk_/);
+    expect((await admin.listApiKeys(orgId)).map((k) => k.id)).toContain(created.id);
+    const bot = new OrgHubClient({ baseUrl: t.url, token: created.key });
+    const posted = await bot.postMessage(orgId, 'sdk-keys', { content: 'from the SDK' });
+    expect(posted.message).toMatchObject({ user_id: null, username: 'sdk-bot' });
+    await admin.revokeApiKey(orgId, created.id);
+    // A fixed token has no refresh token: the SDK reports the 401 as the session's end.
+    await expect(bot.postMessage(orgId, 'sdk-keys', { content: 'again' })).rejects.toThrow(
+      /session expired/,
+    );
+  });
 });

@@ -145,7 +145,7 @@ export async function createHttpServer(opts: {
         title: 'OrgHub API',
         version: '1',
         description:
-          'Multi-tenant realtime workspace. Authenticate with `Authorization: Bearer <token>`: an access token from /api/v1/auth/login, or the operator token.',
+          'Multi-tenant realtime workspace. Authenticate with `Authorization: Bearer <token>`: an access token from /api/v1/auth/login, the operator token, or an API key (`ohk_…`, within its scopes: see docs/integrations.md).',
       },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
