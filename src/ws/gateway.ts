@@ -126,7 +126,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (closing) throw new UpgradeRefused('unavailable', 'the server is shutting down');
       if (isDmSocketPath(req.url)) return await upgradeDm(req, socket, head, connId);
       const a = await authorize(req, { ...deps, origins });
-      if (a.principal.kind === 'user') {
+      // An API key is held to the same cap as a user (its id is a UUID no user has).
+      if (a.principal.kind !== 'operator') {
         slot = { orgId: a.orgId, userId: a.principal.id };
         if (
           !(await deps.quota.acquire(a.orgId, a.principal.id, connId, config.maxSocketsPerUser))
@@ -134,7 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           slot = undefined;
           throw new UpgradeRefused(
             'rate_limited',
-            `at most ${config.maxSocketsPerUser} sockets per user (MAX_SOCKETS_PER_USER)`,
+            `at most ${config.maxSocketsPerUser} sockets per user or API key (MAX_SOCKETS_PER_USER)`,
           );
         }
       }

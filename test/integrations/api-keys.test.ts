@@ -72,7 +72,7 @@ describe(
       });
 
     beforeAll(async () => {
-      const config = { logLevel: 'debug' as const };
+      const config = { logLevel: 'debug' as const, maxSocketsPerUser: 3 };
       if (twoNodes) {
         where = await freshDatabase();
         // Node A's logs are captured (and checked for keys); node B's are off.
@@ -82,7 +82,8 @@ describe(
             keepData: true,
             apiKeyFlushMs: FLUSH_MS,
             config: {
-              ...(logStream ? config : { logLevel: 'silent' as const }),
+              ...config,
+              ...(!logStream && { logLevel: 'silent' as const }),
               redisUrl: process.env['REDIS_URL']!,
             },
             ...(logStream && { logStream }),
@@ -341,7 +342,7 @@ describe(
       ]);
     });
 
-    it('opens the group socket with messages:read and messages:write only; never /ws or DMs', async () => {
+    it('opens the group socket with messages:read and messages:write only, capped like a user; never /ws or DMs', async () => {
       const both = await createKey({ name: 'sock', scopes: ['messages:read', 'messages:write'] });
       const readOnly = await createKey({ name: 'ro', scopes: ['messages:read'] });
       const s = await connect(b, orgId, 'general', both.key);
@@ -358,6 +359,12 @@ describe(
       const bogus = `ohk_${'A'.repeat(43)}`;
       expect((await refusal(connect(b, orgId, 'general', bogus))).status).toBe(401);
       expect((await refusedWith(openWorkspace(b, both.key))).status).toBe(403);
+
+      // The per-user socket cap holds for a key too (3 here: one open above, two more, then 429).
+      for (let i = 0; i < 2; i++) open.push(await connect(a, orgId, 'general', both.key));
+      const over = await refusal(connect(b, orgId, 'general', both.key));
+      expect(over.status).toBe(429);
+      expect(JSON.stringify(over.body)).toContain('MAX_SOCKETS_PER_USER');
     });
 
     it('revoked on every node within 1 s, its sockets closed; unknown and revoked keys are 401', async () => {
