@@ -90,6 +90,16 @@ describe('API key cache', () => {
     expect(lookups()).toBe(1);
   });
 
+  it('an unknown key costs one lookup however often it is presented', async () => {
+    const { key } = newApiKey();
+    const { cache, lookups } = node(new MemoryBus(), async () => undefined);
+    for (let i = 0; i < 10; i++) expect(await cache.authenticate(key)).toBeNull();
+    expect(lookups()).toBe(1);
+    // Another key is looked up on its own.
+    expect(await cache.authenticate(newApiKey().key)).toBeNull();
+    expect(lookups()).toBe(2);
+  });
+
   it('a revocation heard while a lookup is in flight wins: refused, and not cached', async () => {
     const { key } = newApiKey();
     const r = row(key);

@@ -14,7 +14,10 @@ import { hashApiKey, isWellFormedApiKey } from './api-key-secret.js';
  * Guarantees:
  * - A key seen in the last `entryTtlMs` is answered from memory. Any other well-formed key
  *   costs one indexed query by its hash (concurrent uses of one key share it); malformed
- *   ones none. Unknown keys are not remembered: a new key must work at once on every node.
+ *   ones none. A hash found in no active row is remembered as unknown for `entryTtlMs` too
+ *   (a client retrying with a revoked or mistyped key costs one query, not one per request).
+ *   That never hides a new key: its hash is of 256 fresh random bits that no one could have
+ *   presented before the row was committed and the key handed out.
  * - After `revoke` returns, this node refuses the key at once; every other node learns it
  *   over the broker. A revoked id is remembered for `keepMs`, longer than any cache entry
  *   lives, so a lookup that was in flight while the key was revoked cannot bring it back.
@@ -80,6 +83,8 @@ export function createApiKeyCache(opts: ApiKeyCacheOptions): ApiKeyCache {
   /** Revoked key id → until when it is remembered (ms). */
   const revoked = new Map<string, number>();
   const inFlight = new Map<string, Promise<ApiKeyPrincipal | null>>();
+  /** Hashes no active key has → when that was read. */
+  const unknown = new Map<string, number>();
   const channel = channels.apiKeys();
 
   const isRevoked = (id: string) => (revoked.get(id) ?? 0) > Date.now();
@@ -92,6 +97,12 @@ export function createApiKeyCache(opts: ApiKeyCacheOptions): ApiKeyCache {
     const now = Date.now();
     for (const [id, t] of revoked) if (t <= now) revoked.delete(id);
     for (const [hash, e] of entries) if (now - e.at >= ttlMs) entries.delete(hash);
+    for (const [hash, at] of unknown) if (now - at >= ttlMs) unknown.delete(hash);
+  }
+  /** Bounded: the oldest entry goes first. */
+  function remember<V>(map: Map<string, V>, hash: string, value: V) {
+    if (map.size >= maxEntries) map.delete(map.keys().next().value!);
+    map.set(hash, value);
   }
 
   const subscriber = {
@@ -112,11 +123,14 @@ export function createApiKeyCache(opts: ApiKeyCacheOptions): ApiKeyCache {
 
   async function lookUp(hash: string): Promise<ApiKeyPrincipal | null> {
     const row = await opts.findByHash(hash);
+    if (!row) {
+      remember(unknown, hash, Date.now());
+      return null;
+    }
     // Revoked while the query ran: its event came before the answer.
-    if (!row || isRevoked(row.id)) return null;
+    if (isRevoked(row.id)) return null;
     const principal = toApiKeyPrincipal(row);
-    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-    entries.set(hash, { principal, at: Date.now() });
+    remember(entries, hash, { principal, at: Date.now() });
     return principal;
   }
 
@@ -144,6 +158,8 @@ export function createApiKeyCache(opts: ApiKeyCacheOptions): ApiKeyCache {
       const hash = hashApiKey(key);
       const hit = entries.get(hash);
       if (hit && Date.now() - hit.at < ttlMs && !isRevoked(hit.principal.id)) return hit.principal;
+      const missed = unknown.get(hash);
+      if (missed !== undefined && Date.now() - missed < ttlMs) return null;
       let pending = inFlight.get(hash);
       if (!pending) {
         pending = lookUp(hash).finally(() => inFlight.delete(hash));
