@@ -167,7 +167,7 @@ describe('bounded integers, timestamps and cursors (issue 16, defect 6)', () => 
       get(`cursor updated_at ${k}`, sorted('updated_at', k), 'query.cursor');
       get(
         `relevance cursor ${k}`,
-        `/api/v1/orgs/${orgId}/tasks?q=bounded&cursor=${cursorOf({ s: 'relevance', p: 0, t: [k, UUID, 'le'], k: 1, i: UUID })}`,
+        `/api/v1/orgs/${orgId}/tasks?q=bounded&cursor=${cursorOf({ s: 'relevance', p: 0, t: [k, UUID, 'le'], k: 1, c: k, i: UUID })}`,
         'query.cursor',
       );
     }

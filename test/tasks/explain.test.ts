@@ -65,7 +65,7 @@ describe.runIf(process.env['DATABASE_URL'])('org task list at 100,000 tasks', ()
     const res = await pool.query<{ 'QUERY PLAN': string }>(`explain ${query.sql}`, query.params);
     return res.rows.map((r) => r['QUERY PLAN']).join('\n');
   };
-  const start: Position = { p: 0, t: null, k: null, i: null };
+  const start: Position = { p: 0, t: null, k: null, c: null, i: null };
   const tierPlan = (f: TaskFilters, pos: Position) =>
     explain(dialect.sqlToQuery(tierQuery(orgId, f, f.q!, pos, 51)));
 

@@ -58,7 +58,13 @@ describe('task search by relevance, in tiers', () => {
       const out: string[] = [];
       for (let i = 0; i < byAge.length; i += TIER) {
         const tier = byAge.slice(i, i + TIER);
-        tier.sort((a, b) => Number(b.rank) - Number(a.rank) || (b.id < a.id ? -1 : 1));
+        // Relevance, then newest first on ties.
+        tier.sort(
+          (a, b) =>
+            Number(b.rank) - Number(a.rank) ||
+            Date.parse(b.created_at) - Date.parse(a.created_at) ||
+            (b.id < a.id ? -1 : 1),
+        );
         out.push(...tier.map((r) => r.id));
       }
       return out;
