@@ -10,6 +10,7 @@ import { runFanout } from './scenarios/fanout.js';
 import { runIdle } from './scenarios/idle.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runMultiNode } from './scenarios/multinode.js';
+import { runSearch } from './scenarios/search.js';
 import { runStorm } from './scenarios/storm.js';
 import { runTasks } from './scenarios/tasks.js';
 
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (ctx: Ctx) => Promise<void>> = {
   storm: runStorm,
   drain: runDrain,
   tasks: runTasks,
+  search: runSearch,
 };
 
 function parseArgs(argv: string[]) {

@@ -1,13 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { hashPassword } from '../src/modules/auth/passwords.js';
-import { insertOrg } from '../src/modules/orgs/orgs.repo.js';
-import { insertUser } from '../src/modules/users/users.repo.js';
+import { latencies, percentile, timedGet, withBenchNode } from './lib/in-process.js';
 
 /**
  * The org task list at size: seeds 100,000 tasks (10,000 with `quick`) in one org with one
@@ -36,59 +29,22 @@ export interface TaskBenchRow {
   note?: string;
 }
 
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? 0;
-}
-
 export async function runTaskBench(opts: TaskBenchOptions = {}): Promise<TaskBenchRow[]> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const size = opts.size ?? (opts.quick ? 10_000 : 100_000);
   const runs = opts.quick ? 20 : 100;
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'orghub-taskbench-'));
   const databaseUrl = opts.databaseUrl ?? process.env['TASK_BENCH_DATABASE_URL'];
-  const app = await buildApp({
-    config: {
-      ...loadConfig({}),
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      dataDir,
-      databaseUrl,
-      adminToken: 'task-bench-operator-token-0123456789',
-      jwtSecret: 'task-bench-jwt-secret-0123456789-0123456789',
-      // Seeding is one long statement.
-      dbStatementTimeoutMs: 600_000,
-    },
-    reminderIntervalMs: 60_000,
-  });
-  try {
-    const base = await app.listen();
-    const db = app.database.db;
-    const orgId = `bench-${Date.now().toString(36)}`;
-    await insertOrg(db, { id: orgId, name: 'Task bench' });
-    const passwordHash = await hashPassword('task-bench-password');
-    const users = [];
-    for (let i = 0; i < 4; i++)
-      users.push(
-        await insertUser(db, orgId, {
-          username: `bench${i}`,
-          email: `bench${i}@bench.test`,
-          fullName: '',
-          passwordHash,
-          role: 'member',
-        }),
-      );
-    const userIds = users.map((u) => u.id);
-    const idArray = sql`array[${sql.join(
-      userIds.map((id) => sql`${id}::uuid`),
-      sql`, `,
-    )}]`;
-    const { token } = await app.tokens.issueAccess(users[0]!);
-
-    log(`tasks: seeding ${size.toLocaleString('en')} tasks (${app.database.driver})`);
-    const t0 = performance.now();
-    await db.execute(sql`
+  return withBenchNode(
+    { databaseUrl, tag: 'taskbench' },
+    async ({ app, base, orgId, userIds, token }) => {
+      const db = app.database.db;
+      const idArray = sql`array[${sql.join(
+        userIds.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )}]`;
+      log(`tasks: seeding ${size.toLocaleString('en')} tasks (${app.database.driver})`);
+      const t0 = performance.now();
+      await db.execute(sql`
       insert into tasks (org_id, user_id, created_by, title, description, status, priority,
                          priority_rank, due_date, created_at, updated_at)
       select ${orgId}, (${idArray})[1 + g % 4], (${idArray})[1 + (g / 4) % 4],
@@ -102,84 +58,72 @@ export async function runTaskBench(opts: TaskBenchOptions = {}): Promise<TaskBen
              now() - g * interval '1 second',
              now() - (g % 7000) * interval '1 second'
       from generate_series(1, ${size}::int) g`);
-    await db.execute(sql`analyze tasks`);
-    const seedSec = (performance.now() - t0) / 1000;
-    log(`tasks: seeded in ${seedSec.toFixed(1)} s`);
+      await db.execute(sql`analyze tasks`);
+      const seedSec = (performance.now() - t0) / 1000;
+      log(`tasks: seeded in ${seedSec.toFixed(1)} s`);
 
-    const shapes: Array<[string, string]> = [
-      ['default (-created_at)', ''],
-      ['status list', 'status=pending,in_progress'],
-      ['priority -priority', 'priority=urgent,high&sort=-priority'],
-      ['user + due_date', `user_id=${userIds[1]}&sort=due_date`],
-      ['overdue', 'overdue=true&sort=due_date'],
-      [
-        'due window',
-        `due_after=${new Date().toISOString()}&due_before=${new Date(Date.now() + 86_400_000 * 7).toISOString()}`,
-      ],
-      ['combined', `status=pending&priority=urgent&user_id=${userIds[2]}&overdue=true`],
-      ['search (ranked)', 'q=w123'],
-      ['search common word', 'q=deploy'],
-      ['search common word, page 3', 'q=deploy&pages=3'],
-      ['search phrase', 'q=%22deploy%20w12%22'],
-      ['search common word by due date', 'q=deploy&sort=due_date'],
-      ['search typo (trgm)', 'q=kubernetse'],
-      ['page 5 (-updated_at)', 'sort=-updated_at&pages=5'],
-    ];
-    let commonP99 = 0;
-    const rows: TaskBenchRow[] = [
-      { measure: `seed ${size} tasks (s)`, value: +seedSec.toFixed(1) },
-    ];
-    for (const [name, query] of shapes) {
-      const pages = /pages=(\d+)/.exec(query);
-      const q = query.replace(/&?pages=\d+/, '');
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        let cursor: string | null = null;
-        for (let p = 0; p < (pages ? Number(pages[1]) : 1); p++) {
-          const url = `${base}/api/v1/orgs/${orgId}/tasks?${q}${cursor ? `&cursor=${cursor}` : ''}`;
-          const s = performance.now();
-          const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-          const body = (await res.json()) as { next_cursor?: string | null };
-          if (res.status !== 200)
-            throw new Error(`${name}: HTTP ${res.status} ${JSON.stringify(body)}`);
-          times.push(performance.now() - s);
-          cursor = body.next_cursor ?? null;
-        }
+      const shapes: Array<[string, string]> = [
+        ['default (-created_at)', ''],
+        ['status list', 'status=pending,in_progress'],
+        ['priority -priority', 'priority=urgent,high&sort=-priority'],
+        ['user + due_date', `user_id=${userIds[1]}&sort=due_date`],
+        ['overdue', 'overdue=true&sort=due_date'],
+        [
+          'due window',
+          `due_after=${new Date().toISOString()}&due_before=${new Date(Date.now() + 86_400_000 * 7).toISOString()}`,
+        ],
+        ['combined', `status=pending&priority=urgent&user_id=${userIds[2]}&overdue=true`],
+        ['search (ranked)', 'q=w123'],
+        ['search common word', 'q=deploy'],
+        ['search common word, page 3', 'q=deploy&pages=3'],
+        ['search phrase', 'q=%22deploy%20w12%22'],
+        ['search common word by due date', 'q=deploy&sort=due_date'],
+        ['search typo (trgm)', 'q=kubernetse'],
+        ['page 5 (-updated_at)', 'sort=-updated_at&pages=5'],
+      ];
+      let commonP99 = 0;
+      const rows: TaskBenchRow[] = [
+        { measure: `seed ${size} tasks (s)`, value: +seedSec.toFixed(1) },
+      ];
+      for (const [name, query] of shapes) {
+        const pages = /pages=(\d+)/.exec(query);
+        const q = query.replace(/&?pages=\d+/, '');
+        const { p50, p99, n } = await latencies(runs, async (times) => {
+          let cursor: string | null = null;
+          for (let p = 0; p < (pages ? Number(pages[1]) : 1); p++) {
+            const url: string = `${base}/api/v1/orgs/${orgId}/tasks?${q}${cursor ? `&cursor=${cursor}` : ''}`;
+            cursor = (await timedGet(url, token, times)).next_cursor ?? null;
+          }
+        });
+        log(`tasks: ${name.padEnd(24)} p50 ${p50} ms  p99 ${p99} ms`);
+        rows.push({ measure: `${name} p50 (ms)`, value: p50, note: `${n} requests` });
+        rows.push({ measure: `${name} p99 (ms)`, value: p99 });
+        if (name === 'search common word') commonP99 = p99;
       }
-      times.sort((a, b) => a - b);
-      const p50 = +percentile(times, 50).toFixed(2);
-      const p99 = +percentile(times, 99).toFixed(2);
-      log(`tasks: ${name.padEnd(24)} p50 ${p50} ms  p99 ${p99} ms`);
-      rows.push({ measure: `${name} p50 (ms)`, value: p50, note: `${times.length} requests` });
-      rows.push({ measure: `${name} p99 (ms)`, value: p99 });
-      if (name === 'search common word') commonP99 = p99;
-    }
-    // The baseline, in this run: ranking EVERY match of the common word, as the listing did
-    // before it ranked bounded tiers (one statement, straight to the database).
-    const before: number[] = [];
-    const rankAll = sql`
+      // The baseline, in this run: ranking EVERY match of the common word, as the listing did
+      // before it ranked bounded tiers (one statement, straight to the database).
+      const before: number[] = [];
+      const rankAll = sql`
       select id from tasks
       where org_id = ${orgId} and search @@ websearch_to_tsquery('english', 'deploy')
       order by ts_rank(search, websearch_to_tsquery('english', 'deploy')) desc, id desc
       limit 51`;
-    for (let i = 0; i < Math.min(runs, 30); i++) {
-      const s = performance.now();
-      await db.execute(rankAll);
-      before.push(performance.now() - s);
-    }
-    before.sort((a, b) => a - b);
-    const beforeP99 = +percentile(before, 99).toFixed(2);
-    log(`tasks: ${'rank every match (before)'.padEnd(24)} p99 ${beforeP99} ms`);
-    rows.push({
-      measure: 'search common word, ranking every match (the former query) p99 (ms)',
-      value: beforeP99,
-      note: `baseline in this run; tiers: ${(commonP99 / beforeP99).toFixed(2)}× of it`,
-    });
-    return rows;
-  } finally {
-    await app.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+      for (let i = 0; i < Math.min(runs, 30); i++) {
+        const s = performance.now();
+        await db.execute(rankAll);
+        before.push(performance.now() - s);
+      }
+      before.sort((a, b) => a - b);
+      const beforeP99 = +percentile(before, 99).toFixed(2);
+      log(`tasks: ${'rank every match (before)'.padEnd(24)} p99 ${beforeP99} ms`);
+      rows.push({
+        measure: 'search common word, ranking every match (the former query) p99 (ms)',
+        value: beforeP99,
+        note: `baseline in this run; tiers: ${(commonP99 / beforeP99).toFixed(2)}× of it`,
+      });
+      return rows;
+    },
+  );
 }
 
 // Run on its own: `npx tsx bench/tasks.ts [--quick]`.
