@@ -17,6 +17,8 @@ import type {
   MeResponse,
   MessageEvent,
   MessagePage,
+  MessageSearchPage,
+  MessageSearchQuery,
   Notification,
   Org,
   OrgCreated,
@@ -198,6 +200,17 @@ export class OrgHubClient {
     q: { limit?: number; before_seq?: number; around_seq?: number } = {},
   ): Promise<MessagePage> {
     return this.call('GET', `${this.groupPath(orgId, groupId)}/messages`, undefined, q);
+  }
+  /**
+   * Search the history of every group and DM you may read (web-search syntax), ranked,
+   * newest first on ties; each hit has `highlight` (HTML, matches in `<mark>`). Page on with
+   * `cursor` = the previous page's `next_cursor`.
+   */
+  searchMessages(
+    orgId: string,
+    q: Omit<MessageSearchQuery, 'limit'> & { limit?: number },
+  ): Promise<MessageSearchPage> {
+    return this.call('GET', `/api/v1/orgs/${enc(orgId)}/messages/search`, undefined, q);
   }
   /** Oldest first. */
   messagesAfter(

@@ -104,6 +104,11 @@ describe('SDK REST client against a real server', () => {
     expect((await admin.messagesAfter(orgId, 'sdk-chat', { after_seq: 1 })).messages).toHaveLength(
       1,
     );
+    const around = await admin.messages(orgId, 'sdk-chat', { around_seq: 2, limit: 1 });
+    expect(around.messages.map((m) => m.content)).toEqual(['one', 'two']);
+    const found = await admin.searchMessages(orgId, { q: 'two', group_id: 'sdk-chat' });
+    expect(found.messages).toMatchObject([{ content: 'two', highlight: '<mark>two</mark>' }]);
+    expect(found.next_cursor).toBeNull();
     const cursor = await admin.markRead(orgId, 'sdk-chat', 1);
     expect(cursor).toEqual({
       group_id: 'sdk-chat',

@@ -101,6 +101,41 @@ export const MessagesBetweenQuery = Type.Object({
   limit: Limit,
 });
 
+export const MessageSearchQuery = Type.Object(
+  {
+    q: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'web-search syntax: words, "a phrase", -not, or',
+    }),
+    group_id: Type.Optional(Slug('only this group or DM')),
+    user_id: Type.Optional(Uuid('only messages by this author')),
+    before: Type.Optional(Timestamp('created strictly before this instant')),
+    after: Type.Optional(Timestamp('created strictly after this instant')),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(Type.String({ maxLength: 1000, description: 'from `next_cursor`' })),
+  },
+  { additionalProperties: false },
+);
+export type MessageSearchQuery = Static<typeof MessageSearchQuery>;
+
+/** A search hit: the message in its current state, its kind and its matches marked. */
+export const MessageHit = Type.Object(
+  {
+    ...Message.properties,
+    kind: Type.Literal('message'),
+    highlight: Type.String({
+      description: 'the content (or an excerpt) as HTML: escaped, with the matches in <mark>',
+    }),
+  },
+  { $id: 'MessageHit' },
+);
+
+export const MessageSearchPage = Type.Object({
+  messages: Type.Array(Type.Ref('MessageHit')),
+  next_cursor: Nullable(Type.String()),
+});
+
 export const GroupBroadcastBody = Type.Object(
   {
     content: Type.String({ description: 'non-empty, at most MAX_MESSAGE_CHARS characters' }),

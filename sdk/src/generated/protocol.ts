@@ -80,6 +80,9 @@ export interface OrgHubProtocol {
   Message?: Message;
   Broadcast?: Broadcast;
   MessagePage?: MessagePage;
+  MessageHit?: MessageHit;
+  MessageSearchPage?: MessageSearchPage;
+  MessageSearchQuery?: MessageSearchQuery;
   BroadcastPage?: BroadcastPage;
   GroupBroadcastBody?: GroupBroadcastBody;
   GroupBroadcastResponse?: GroupBroadcastResponse;
@@ -469,6 +472,73 @@ export interface MessagePage {
    * number of messages in this response
    */
   count: number;
+}
+export interface MessageHit {
+  type: 'message';
+  /**
+   * message id
+   */
+  id: string;
+  /**
+   * position in the group; grows by exactly 1 per message
+   */
+  seq: number;
+  /**
+   * org id
+   */
+  org_id: string;
+  /**
+   * group id
+   */
+  group_id: string;
+  user_id: string | null;
+  /**
+   * author name; "operator" for the operator
+   */
+  username: string;
+  client_id: string | null;
+  client_msg_id: string | null;
+  content: string;
+  /**
+   * RFC 3339, UTC, milliseconds; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
+   */
+  timestamp: string;
+  kind: 'message';
+  /**
+   * the content (or an excerpt) as HTML: escaped, with the matches in <mark>
+   */
+  highlight: string;
+}
+export interface MessageSearchPage {
+  messages: MessageHit[];
+  next_cursor: string | null;
+}
+export interface MessageSearchQuery {
+  /**
+   * web-search syntax: words, "a phrase", -not, or
+   */
+  q: string;
+  /**
+   * only this group or DM
+   */
+  group_id?: string;
+  /**
+   * only messages by this author
+   */
+  user_id?: string;
+  /**
+   * created strictly before this instant; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
+   */
+  before?: string;
+  /**
+   * created strictly after this instant; from 1970-01-01T00:00:00Z to 9999-01-01T00:00:00Z
+   */
+  after?: string;
+  limit: number;
+  /**
+   * from `next_cursor`
+   */
+  cursor?: string;
 }
 export interface BroadcastPage {
   broadcasts: Broadcast[];

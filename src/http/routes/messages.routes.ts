@@ -12,6 +12,9 @@ import {
   Message,
   MessagePage,
   MessagesAfterQuery,
+  MessageHit,
+  MessageSearchPage,
+  MessageSearchQuery,
   MessagesBetweenQuery,
   OrgBroadcastBody,
   OrgBroadcastResponse,
@@ -23,6 +26,7 @@ const GROUP = '/api/v1/orgs/:orgId/groups/:groupId';
 export function registerMessageRoutes(app: Api, messages: MessageService) {
   app.addSchema(Message);
   app.addSchema(Broadcast);
+  app.addSchema(MessageHit);
   const page = <T>(list: T[]) => ({ messages: list, count: list.length });
 
   app.post(
@@ -149,5 +153,20 @@ export function registerMessageRoutes(app: Api, messages: MessageService) {
       const { orgId, groupId } = req.params;
       return { count: await messages.count(req.principal, orgId, groupId) };
     },
+  );
+
+  app.get(
+    '/api/v1/orgs/:orgId/messages/search',
+    {
+      config: { scope: 'messages:read' },
+      schema: {
+        tags: ['messages'],
+        summary: 'Search the history of every group and DM the caller may read, ranked',
+        params: OrgParams,
+        querystring: MessageSearchQuery,
+        response: { 200: MessageSearchPage, ...errors(400, 404) },
+      },
+    },
+    async (req) => messages.search(req.principal, req.params.orgId, req.query),
   );
 }

@@ -139,6 +139,43 @@ export async function listJoinableGroups(
     .limit(10_000);
 }
 
+/**
+ * The groups and DMs of an org a principal might read, with its membership: every public
+ * group, every group or DM it belongs to, and (for admins and the operator, `wide`) every
+ * private group; the operator also every DM. A superset the caller narrows with the policy.
+ */
+export async function listReadCandidates(
+  db: Db,
+  orgId: string,
+  viewer: { userId: string | null; wide: boolean; operator: boolean },
+): Promise<Array<{ group: GroupRow; member: boolean }>> {
+  const member = viewer.userId
+    ? exists(
+        db
+          .select({ one: sql`1` })
+          .from(groupMembers)
+          .where(
+            and(
+              eq(groupMembers.orgId, groups.orgId),
+              eq(groupMembers.groupId, groups.id),
+              eq(groupMembers.userId, viewer.userId),
+            ),
+          ),
+      )
+    : sql`false`;
+  const candidate = viewer.operator
+    ? undefined
+    : or(
+        and(eq(groups.kind, 'group'), viewer.wide ? undefined : eq(groups.private, false)),
+        member,
+      );
+  return db
+    .select({ group: getTableColumns(groups), member: sql<boolean>`${member}`.mapWith(Boolean) })
+    .from(groups)
+    .where(and(eq(groups.orgId, orgId), candidate))
+    .limit(100_000);
+}
+
 /** True when the user was not a member before. */
 export async function addGroupMember(
   db: Db,

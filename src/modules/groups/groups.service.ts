@@ -127,6 +127,28 @@ export function createGroupService(db: Db, events: GroupEvents = {}) {
       );
     },
 
+    /**
+     * Every group and DM of the org the caller may join (read): the policy's `join`, decided
+     * per group over the candidates one query finds. Search over history takes these.
+     */
+    async readable(p: Principal, orgId: string): Promise<Access[]> {
+      await existingOrg(p, orgId);
+      const user = p.kind === 'user' ? p.id : null;
+      const rows = await repo.listReadCandidates(db, orgId, {
+        userId: user,
+        // Every private group too where the policy may let some in: admins, the operator, an
+        // API key limited to named groups.
+        wide:
+          p.kind === 'operator' ||
+          isOrgAdmin(p, orgId) ||
+          (p.kind === 'apiKey' && p.groups !== null),
+        operator: p.kind === 'operator',
+      });
+      return rows
+        .map((r) => new Access(p, r.group, r.member))
+        .filter((a) => canGroup(p, 'join', a.resource).ok);
+    },
+
     async setMember(
       p: Principal,
       orgId: string,

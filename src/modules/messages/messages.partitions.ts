@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { rowsOf } from '../../shared/rows.js';
+import { MESSAGE_COLUMNS } from './messages.repo.js';
 
 /**
  * The time partitions of `messages` (created by drizzle/0003_messages_partitioned.sql), on
@@ -90,15 +91,17 @@ export async function ensureDayPartitions(db: Db, now = new Date(), ahead = DAYS
       const from = day.toISOString();
       const to = new Date(day.getTime() + DAY_MS).toISOString();
       // Left behind detached (never by this code, but by hand): attach it again, with its rows.
+      // `including generated`: a partition's `search` must be generated like the parent's
+      // (drizzle/0006), and the move names its columns, as a generated one takes no value.
       await tx.execute(
-        sql`create table if not exists ${name} (like messages including defaults including constraints)`,
+        sql`create table if not exists ${name} (like messages including defaults including constraints including generated)`,
       );
       await tx.execute(sql`
         with moved as (
           delete from messages_default
           where created_at >= ${from}::timestamptz and created_at < ${to}::timestamptz
-          returning *)
-        insert into ${name} select * from moved`);
+          returning ${MESSAGE_COLUMNS})
+        insert into ${name} (${MESSAGE_COLUMNS}) select ${MESSAGE_COLUMNS} from moved`);
       await tx.execute(
         sql`alter table messages attach partition ${name} for values from (${sql.raw(`'${from}'`)}) to (${sql.raw(`'${to}'`)})`,
       );

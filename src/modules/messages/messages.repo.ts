@@ -28,8 +28,13 @@ export async function insertMessage(
 
 export type InsertResult = { row: MessageRow; created: boolean };
 
-interface RawMessage {
-  ord: number | null;
+/** The columns a message row is written with: every one but the generated `search`. */
+export const MESSAGE_COLUMNS = sql.raw(
+  'id, org_id, group_id, seq, user_id, username, client_id, client_msg_id, content, created_at',
+);
+
+/** A message row as a raw statement returns it (snake_case names, driver types). */
+export type RawMessage = {
   id: string;
   org_id: string;
   group_id: string;
@@ -40,10 +45,10 @@ interface RawMessage {
   client_msg_id: string | null;
   content: string;
   created_at: unknown;
-}
+};
 
 // node-postgres answers bigint as a string and timestamptz as a Date; PGlite may differ.
-const fromRaw = (r: RawMessage): MessageRow => ({
+export const fromRaw = (r: RawMessage): MessageRow => ({
   id: r.id,
   orgId: r.org_id,
   groupId: r.group_id,
@@ -117,9 +122,7 @@ async function insertStatement(
       created_at: m.createdAt.toISOString(),
     })),
   );
-  const cols = sql.raw(
-    'id, org_id, group_id, seq, user_id, username, client_id, client_msg_id, content, created_at',
-  );
+  const cols = MESSAGE_COLUMNS;
   const nulls = sql.raw(
     'null::uuid, null::text, null::text, null::bigint, null::uuid, null::text, null::text, null::text, null::text, null::timestamptz',
   );
@@ -159,7 +162,7 @@ async function insertStatement(
     select ord, ${cols} from old where exists (select 1 from bump)
     union all
     select -1, ${nulls} from snap where not exists (select 1 from bump)`);
-  const rows = rowsOf<RawMessage>(result);
+  const rows = rowsOf<RawMessage & { ord: number | null }>(result);
   if (rows.some((r) => r.ord === -1)) return 'raced';
   const byId = new Map<string, MessageRow>();
   const byOrd = new Map<number, MessageRow>();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pgErrorCode, type Db } from '../../db/database.js';
-import { AppError, badRequest } from '../../errors.js';
-import type { Broadcast, Message } from '../../protocol/messages.js';
+import { AppError, badRequest, notFound } from '../../errors.js';
+import type { Broadcast, Message, MessageSearchQuery } from '../../protocol/messages.js';
 import { channels } from '../../realtime/channels.js';
 import { makeFrame, type Frame, type GapSource, type Hub } from '../../realtime/hub.js';
 import { textFault } from '../../shared/text.js';
@@ -12,6 +12,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { toBroadcast, toMessage } from './messages.mapper.js';
 import { canAnnouncements, canGroupMessages } from './messages.policy.js';
 import * as repo from './messages.repo.js';
+import { searchMessages } from './messages.search.js';
 import { MessageWriter } from './messages.writer.js';
 
 export interface MessageServiceDeps {
@@ -320,6 +321,37 @@ export function createMessageService(deps: MessageServiceDeps) {
     async count(p: Principal, orgId: string, groupId: string): Promise<number> {
       await readable(p, orgId, groupId);
       return repo.countMessages(db, orgId, groupId, notBefore());
+    },
+
+    /**
+     * Search over the history of every group and DM the caller may read (only those: the
+     * group policy decides each), ranked in tiers, newest first on ties.
+     */
+    async search(p: Principal, orgId: string, q: MessageSearchQuery) {
+      const readable = await groups.readable(p, orgId);
+      let groupIds = readable.map((a) => a.groupId);
+      if (q.group_id !== undefined) {
+        // One the caller may not read is as absent as one that does not exist.
+        if (!groupIds.includes(q.group_id)) throw notFound('group');
+        groupIds = [q.group_id];
+      }
+      if (groupIds.length === 0) return { messages: [], next_cursor: null };
+      const found = await searchMessages(
+        db,
+        {
+          orgId,
+          groupIds,
+          q: q.q,
+          userId: q.user_id,
+          // RFC 3339 in range: the schema's date-time format checked both.
+          createdBefore: q.before === undefined ? undefined : new Date(Date.parse(q.before)),
+          createdAfter: q.after === undefined ? undefined : new Date(Date.parse(q.after)),
+          notBefore: notBefore(),
+        },
+        q.limit,
+        q.cursor,
+      );
+      return { messages: found.messages, next_cursor: found.nextCursor };
     },
 
     /** Pages of the replay a resuming socket gets: seq > afterSeq, oldest first. */
