@@ -65,6 +65,8 @@ const BODIES: Record<string, () => unknown> = {
 const QUERIES: Record<string, string> = {
   '/api/v1/orgs/{orgId}/groups/{groupId}/messages/between': '?start=0&end=1',
   '/api/v1/orgs/{orgId}/groups/{groupId}/messages/after': '?after_seq=0',
+  // B's messages hold "secret": a search of B's org by A finds nothing, it is 404.
+  '/api/v1/orgs/{orgId}/messages/search': '?q=secret',
 };
 /** Routes outside tenancy: sign-in (401 for every wrong org), the operator's, probes. */
 const UNSCOPED = /^\/(health|metrics|openapi)|^\/api\/v1\/(health|auth\/)|^\/api\/v1\/orgs$/;
@@ -215,6 +217,7 @@ describe('cross-tenant matrix from /openapi.json', () => {
     const cases: Array<[string, string, unknown]> = [
       ['GET', `/api/v1/orgs/${a.orgId}/tasks?user_id=${b.member.user.id}`, undefined],
       ['GET', `/api/v1/orgs/${a.orgId}/tasks?created_by=${b.member.user.id}`, undefined],
+      ['GET', `/api/v1/orgs/${a.orgId}/messages/search?q=secret&group_id=${b.groupId}`, undefined],
       [
         'GET',
         `/api/v1/users/search?username=${b.member.user.username}&org_id=${b.orgId}`,
