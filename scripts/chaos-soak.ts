@@ -81,6 +81,7 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`chaos soak: ${seconds} s, seed ${seed}\n`);
   const c = await startFaultCluster({ basePort: BASE_PORT });
+  let failed = true;
   try {
     const t = await startTraffic(c, 'chaos');
     const counts: Record<string, number> = {};
@@ -117,9 +118,12 @@ async function main(): Promise<number> {
           ? `FAILED (seed ${seed}):\n${problems.map((p) => `  ${p}`).join('\n')}\n`
           : 'chaos soak passed\n'),
     );
-    return problems.length ? 1 : 0;
+    failed = problems.length > 0;
+    return failed ? 1 : 0;
   } finally {
-    await c.destroy();
+    // On a failure the nodes' logs stay in logDir, and their ends are printed here too.
+    await c.destroy({ keepLogs: failed });
+    if (failed) process.stdout.write(`node logs (${c.logDir}):\n${c.logTails()}\n`);
   }
 }
 

@@ -42,6 +42,7 @@ import { createMessageService, messageGapSource } from './modules/messages/messa
 import { lastSeqOf, lastSeqsOf } from './modules/messages/messages.repo.js';
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
+import { channels } from './realtime/channels.js';
 import { createGateway } from './ws/gateway.js';
 import { createWorkspaceGateway } from './ws/workspace-gateway.js';
 import { accessRevoked } from './ws/workspace-session.js';
@@ -242,6 +243,15 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       findByHash: (hash) => findActiveKeyByHash(db, hash),
       revokedSince: (since) => revokedKeysSince(db, since),
       onResync: (h) => broker.onResync(h),
+      // Its group sockets on this node close (4003), as for an ended session.
+      onRevoked: (orgId, keyId) => {
+        const event = accessRevoked('logout');
+        hub.receive({
+          channel: channels.apiKey(orgId, keyId),
+          type: event.type,
+          frame: JSON.stringify(event),
+        });
+      },
       onError: (err) => http.log.warn({ err }, 'API key revocations not loaded'),
     });
     cleanups.push(async () => apiKeyCache.close());
@@ -265,6 +275,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
     const authenticator = createAuthenticator(db, tokens, revocations, {
       authenticate: (key) => apiKeyCache.authenticate(key),
       used: (id) => lastUsed.used(id),
+      isRevoked: (id) => apiKeyCache.isRevoked(id),
     });
     installAuthHook(http, authenticator);
 

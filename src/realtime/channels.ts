@@ -19,6 +19,8 @@ export const channels = {
     `o:{${slug(orgId, 'org')}}:g:${slug(groupId, 'group')}`,
   org: (orgId: string) => `o:{${slug(orgId, 'org')}}:all`,
   user: (orgId: string, userId: string) => `o:{${slug(orgId, 'org')}}:u:${uuid(userId, 'user')}`,
+  /** One API key's sockets (its revocation closes them; each node delivers it locally). */
+  apiKey: (orgId: string, keyId: string) => `o:{${slug(orgId, 'org')}}:k:${uuid(keyId, 'API key')}`,
   /** Ended sessions, for every node (not an org's: every node joins it for its whole life). */
   sessions: () => 'sys:sessions',
   /** Revoked API keys, for every node (joined for a node's whole life, like `sessions`). */

@@ -154,7 +154,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
             otherChannels:
               p.kind === 'user'
                 ? [channels.org(a.orgId), channels.user(a.orgId, p.id)]
-                : [channels.org(a.orgId)],
+                : p.kind === 'apiKey'
+                  ? [channels.org(a.orgId), channels.apiKey(a.orgId, p.id)]
+                  : [channels.org(a.orgId)],
             author: { ...authorOf(p), clientId: a.clientId },
             sinceSeq: a.sinceSeq,
             expiresAt: p.expiresAt,
@@ -170,7 +172,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
             maxBacklogBytes: config.wsMaxBacklogBytes,
           },
         );
-        if (p.kind === 'user') conn.onAccess = onAccess;
+        // A key's revocation arrives as `access.revoked` on its own channel.
+        if (p.kind !== 'operator') conn.onAccess = onAccess;
         const held = slot;
         slot = undefined;
         const { orgId, groupId, author } = conn.ctx;
@@ -183,7 +186,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
         );
         // It listens for `access.revoked` now; a session that ended while it was authorized
         // sent its event before that, so it is asked here.
-        if (deps.authenticator.sessionEnded(p.kind === 'user' ? p.sessionId : undefined))
+        if (
+          deps.authenticator.sessionEnded(p.kind === 'user' ? p.sessionId : undefined) ||
+          (p.kind === 'apiKey' && deps.authenticator.keyRevoked(p.id))
+        )
           conn.closeWith(CLOSE_SESSION_ENDED, 'this session was logged out');
       });
     } catch (err) {

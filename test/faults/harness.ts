@@ -26,7 +26,9 @@ export interface FaultCluster {
   sql: pg.Pool;
   orgId: string;
   /** A member of the org, created over HTTP, with an access token from the login route. */
-  user(name?: string): Promise<{ id: string; token: string }>;
+  user(name?: string): Promise<{ id: string; name: string; token: string }>;
+  /** Signs a member in again (node 0's login route): a fresh access token. */
+  login(name: string): Promise<string>;
   group(id: string): Promise<void>;
   /** The group's stored messages by seq. */
   stored(groupId: string): Promise<StoredRow[]>;
@@ -34,14 +36,14 @@ export interface FaultCluster {
   unexpectedExits: string[];
   /**
    * Where every node's stdout and stderr go (`node<i>.log`, every start appended with a
-   * header), kept after `destroy()` so a failed run can be read afterwards.
+   * header); `destroy({ keepLogs: true })` leaves them there for a failed run to be read.
    */
   logDir: string;
   /** The last `bytes` of each node's log, headed by its path: what a failure prints. */
   logTails(bytes?: number): string;
   /** Writes a line into every node's log (a case's start), so the logs can be read by case. */
   note(line: string): void;
-  destroy(): Promise<void>;
+  destroy(opts?: { keepLogs?: boolean }): Promise<void>;
 }
 
 export interface StoredRow {
@@ -145,7 +147,7 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
       .join('\n');
   const sql = new pg.Pool({ connectionString: pgServer.url, max: 2 });
   sql.on('error', () => {}); // the server is crashed on purpose; queries retry
-  const destroy = async () => {
+  const destroy = async (opts: { keepLogs?: boolean } = {}) => {
     await Promise.all(nodes.map((n) => n.kill9().catch(() => {})));
     await sql.end().catch(() => {});
     await redis.stop().catch(() => {});
@@ -153,6 +155,7 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
     await pgServer.destroy().catch(() => {});
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     await Promise.all(logs.map((l) => new Promise((r) => l.end(r))));
+    if (!opts.keepLogs) await rm(logDir, { recursive: true, force: true });
   };
   try {
     // One node first: it runs the migrations, the others find them done.
@@ -166,6 +169,14 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
     const base = nodes[0]!.url;
     const orgId = `faults-${randomUUID().slice(0, 8)}`;
     await call(base, 'POST', '/api/v1/orgs', adminToken, { id: orgId, name: 'Faults' });
+    const login = async (name: string) => {
+      const answer = (await call(base, 'POST', '/api/v1/auth/login', '', {
+        org_id: orgId,
+        username: name,
+        password: PASSWORD,
+      })) as { access_token: string };
+      return answer.access_token;
+    };
     return {
       pg: pgServer,
       redis,
@@ -186,13 +197,9 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
           org_id: orgId,
           password: PASSWORD,
         })) as { id: string };
-        const login = (await call(base, 'POST', '/api/v1/auth/login', '', {
-          org_id: orgId,
-          username: name,
-          password: PASSWORD,
-        })) as { access_token: string };
-        return { id: user.id, token: login.access_token };
+        return { id: user.id, name, token: await login(name) };
       },
+      login,
       async group(id) {
         await call(base, 'POST', `/api/v1/orgs/${orgId}/groups`, adminToken, { id, name: id });
       },
@@ -206,7 +213,8 @@ export async function startFaultCluster(opts: ClusterOptions): Promise<FaultClus
       destroy,
     };
   } catch (err) {
-    await destroy();
+    process.stdout.write(`fault cluster did not start; node logs in ${logDir}\n`);
+    await destroy({ keepLogs: true });
     throw err;
   }
 }

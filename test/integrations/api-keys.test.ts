@@ -367,10 +367,15 @@ describe(
       expect(JSON.stringify(over.body)).toContain('MAX_SOCKETS_PER_USER');
     });
 
-    it('revoked on every node within 1 s; unknown and revoked keys are 401', async () => {
-      const key = await createKey({ name: 'short-lived', scopes: ['messages:write'] });
-      // Node B has it cached (memory), the revocation is made on node A.
+    it('revoked on every node within 1 s, its sockets closed; unknown and revoked keys are 401', async () => {
+      const key = await createKey({
+        name: 'short-lived',
+        scopes: ['messages:read', 'messages:write'],
+      });
+      // Node B has it cached (memory) and a socket open with it; the revocation is made on A.
       expect((await post(b, key.key)).status).toBe(200);
+      const socket = await connect(b, orgId, 'general', key.key);
+      open.push(socket);
       const started = Date.now();
       const del = await api(a, 'DELETE', `/api/v1/orgs/${orgId}/api-keys/${key.id}`, {
         token: admin.token,
@@ -383,6 +388,13 @@ describe(
       );
       const tookMs = Date.now() - started;
       expect(tookMs).toBeLessThan(WITHIN_MS);
+      // Its open socket closes as an ended session's does (4003), within the same second.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the key’s socket is still open')), WITHIN_MS);
+      });
+      const closed = await Promise.race([socket.closed, late]).finally(() => clearTimeout(timer));
+      expect(closed.code).toBe(4003);
       console.info(`API key revoked on A, refused on B after ${tookMs} ms (DELETE included)`);
       expect((await post(a, key.key)).status).toBe(401);
       expect((await refusal(connect(b, orgId, 'general', key.key))).status).toBe(401);

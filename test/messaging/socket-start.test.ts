@@ -7,6 +7,7 @@ import {
   createMessageService,
   messageGapSource,
 } from '../../src/modules/messages/messages.service.js';
+import { lastSeqOf } from '../../src/modules/messages/messages.repo.js';
 import { createMetrics } from '../../src/modules/ops/metrics.js';
 import { MemoryBroker, MemoryBus } from '../../src/realtime/broker-memory.js';
 import { channels } from '../../src/realtime/channels.js';
@@ -16,13 +17,16 @@ import { Connection } from '../../src/ws/connection.js';
 import { api, createOrg, startApp, type TestApp } from '../helpers/app.js';
 import { until } from '../helpers/wait.js';
 
-// Issue 16 (the fault suite's "s0: gap, seq 2 after 0"): two sockets of one node start on a
-// group the hub does not follow yet, so each reads its starting point from the store. The one
-// whose replay read came first (before seq 1 committed) finished after the other had replayed
-// seq 1 and told the hub to start after it; with nothing held in its buffer it went live at 0,
-// and the next live seq (2) reached it with 1 missing. On a loaded machine, or on a pool that
-// reconnects after a PostgreSQL restart, replies come back in any order. Here the first
-// replay's answer is held until the second socket is live: the order made certain.
+// Issue 16, the two failures of the cluster fault suite ("s0: gap, seq 2 after 0"; a sender on
+// a restarted node that got no ack at all): two sockets of one node start on a group the hub
+// does not follow yet, so each reads its starting point from the store. The one whose replay
+// read came first (before seq 1 committed) finished after the other had replayed seq 1 and
+// told the hub to start after it; holding nothing in its buffer, it went live at 0. Seq 1 then
+// never reached it (when it was its own message, its sender waited for an ack that never
+// came) and the next live seq, 2, came with a hole. Replies to two reads come back in any
+// order on a loaded machine, or on a pool that opens new connections (a node just restarted,
+// a PostgreSQL restart). Here the first replay's answer is held until the second socket is
+// live: that order made certain.
 describe('two sockets starting at once on one node', () => {
   let t: TestApp;
   let wss: WebSocketServer;
@@ -104,6 +108,7 @@ describe('two sockets starting at once on one node', () => {
           maxBacklogBytes: 1 << 20,
         },
       );
+      ws.on('message', (data, isBinary) => conn.onFrame(data, isBinary));
       ws.on('close', () => conn.detach());
       starts.push(conn.start());
     });
@@ -117,23 +122,26 @@ describe('two sockets starting at once on one node', () => {
         if (f.type === 'message' && f.seq !== undefined) seqs.push(f.seq);
       });
       await new Promise((r) => ws.once('open', r));
-      return seqs;
+      return { ws, seqs };
     };
     const post = (content: string) =>
       messages.store(access, { content, clientMsgId: null }, 'http');
 
     const late = await open(); // replays first: nothing yet, its answer held
     await firstReadDone;
-    await post('one'); // seq 1: the hub holds it, no socket has told it where to start
-    const early = await open(); // replays seq 1, the hub starts after it
-    await until(() => early.length === 1);
+    // Its own message, seq 1, while it still replays: the hub holds it, as no socket has told
+    // it where to start yet.
+    late.ws.send(JSON.stringify({ content: 'one', client_msg_id: 'm1' }));
+    await until(async () => (await lastSeqOf(db, orgId, groupId)) === 1);
+    const early = await open(); // replays seq 1, and the hub starts after it
+    await until(() => early.seqs.length === 1);
     await starts[1];
     release();
     await starts[0];
     await post('two');
-    await until(() => early.length === 2 && late.includes(2));
-    expect(early).toEqual([1, 2]);
-    // Before the fix: [2], the hub had moved past seq 1 before this socket went live at 0.
-    expect(late).toEqual([1, 2]);
+    await until(() => early.seqs.length === 2 && late.seqs.includes(2));
+    expect(early.seqs).toEqual([1, 2]);
+    // Before the fix: [2], no echo of its own message, then a hole before seq 2.
+    expect(late.seqs).toEqual([1, 2]);
   });
 });

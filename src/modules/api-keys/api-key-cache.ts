@@ -24,6 +24,9 @@ import { hashApiKey, isWellFormedApiKey } from './api-key-secret.js';
  * - A node that could not hear a revocation (it started later, Redis was down, a publish
  *   was lost) learns it from the database: `api_keys.revoked_at` is loaded at start, after
  *   every broker reconnection and every `reloadEveryMs`.
+ * - Each node, as it learns a revocation over the broker, calls `onRevoked` (the key's open
+ *   sockets on that node close). A socket asks `isRevoked` once it listens, so one opened
+ *   while its key was being revoked is closed either way.
  * - At most `maxEntries` keys are cached (the oldest entry goes first).
  */
 export interface ApiKeyCache {
@@ -45,6 +48,8 @@ export interface ApiKeyCacheOptions {
   entryTtlMs?: number;
   reloadEveryMs?: number;
   maxEntries?: number;
+  /** Told on every node of each key revoked there (its sockets must close). */
+  onRevoked?(orgId: string, keyId: string): void;
   onError?(err: unknown): void;
 }
 
@@ -103,12 +108,11 @@ export function createApiKeyCache(opts: ApiKeyCacheOptions): ApiKeyCache {
   const subscriber = {
     deliver(frame: Frame): number {
       try {
-        const e = JSON.parse(frame.text) as { type?: unknown; key_ids?: unknown };
-        if (e.type === EVENT && Array.isArray(e.key_ids))
-          forget(
-            e.key_ids.filter((id): id is string => typeof id === 'string'),
-            Date.now() + keepMs,
-          );
+        const e = JSON.parse(frame.text) as { type?: unknown; org_id?: unknown; key_ids?: unknown };
+        if (e.type !== EVENT || !Array.isArray(e.key_ids)) return 0;
+        const ids = e.key_ids.filter((id): id is string => typeof id === 'string');
+        forget(ids, Date.now() + keepMs);
+        if (typeof e.org_id === 'string') for (const id of ids) opts.onRevoked?.(e.org_id, id);
       } catch (err) {
         opts.onError?.(err);
       }

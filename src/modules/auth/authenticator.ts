@@ -28,11 +28,14 @@ export interface Authenticator {
    * it listens for them. Memory only.
    */
   sessionEnded(sessionId: string | undefined): boolean;
+  /** Whether the API key was revoked (the same question, for a key's socket). Memory only. */
+  keyRevoked(keyId: string): boolean;
 }
 
 export interface ApiKeyLookup {
   authenticate(key: string): Promise<ApiKeyPrincipal | null>;
   used(keyId: string): void;
+  isRevoked(keyId: string): boolean;
 }
 
 export function createAuthenticator(
@@ -43,6 +46,7 @@ export function createAuthenticator(
 ): Authenticator {
   return {
     sessionEnded: (sessionId) => sessionId !== undefined && sessions.isRevoked(sessionId),
+    keyRevoked: (keyId) => apiKeys?.isRevoked(keyId) ?? false,
     async authenticate(token) {
       if (!token) return null;
       if (tokens.isOperatorToken(token)) return { kind: 'operator' };
