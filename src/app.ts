@@ -43,9 +43,7 @@ import { lastSeqOf, lastSeqsOf } from './modules/messages/messages.repo.js';
 import { createEventSink } from './realtime/event-sink.js';
 import { Hub } from './realtime/hub.js';
 import { channels } from './realtime/channels.js';
-import { createGateway } from './ws/gateway.js';
-import { createWorkspaceGateway } from './ws/workspace-gateway.js';
-import { accessRevoked } from './ws/workspace-session.js';
+import { accessRevoked, createSockets } from './ws/sockets.js';
 import { createReadService } from './modules/reads/reads.service.js';
 import { registerReadRoutes } from './http/routes/reads.routes.js';
 import { registerDmRoutes } from './http/routes/dms.routes.js';
@@ -367,34 +365,22 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       connected: (orgId, ids) => backend.sockets.connected(orgId, ids),
     });
     registerSeedDmRoutes(http, seedDms);
-    const workspace = createWorkspaceGateway({
-      config,
-      db,
-      authenticator,
-      groups,
-      messages,
-      reads,
-      hub,
-      quota: backend.sockets,
-      presence: presenceTracker,
-      onlineUsers: presence,
-      metrics,
-      log: http.log,
-    });
-    // The group socket. Cleanups run in reverse, so the sockets' close (1001, in batches over
-    // SHUTDOWN_DRAIN) runs before the HTTP server's; both gateways drain over the same window.
-    const gateway = createGateway({
-      delegate: (req, socket, head) => workspace.handle(req, socket, head),
+    // Every socket (`/ws`, the seed's group and DM sockets) on one engine. Cleanups run in
+    // reverse, so the sockets' close (1001, in batches over SHUTDOWN_DRAIN) runs before the
+    // HTTP server's.
+    const sockets = createSockets({
       server: http.server,
       db,
       config,
       authenticator,
       groups,
       messages,
+      reads,
       seedDms,
       hub,
       quota: backend.sockets,
       presence: presenceTracker,
+      onlineUsers: presence,
       metrics,
       log: http.log,
     });
@@ -412,7 +398,7 @@ export async function buildApp(opts: AppOptions): Promise<OrgHubApp> {
       // Sockets close first (1001, so clients go elsewhere) whatever the database does: a
       // reminder run held by a hung database must not keep them on a node that is stopping.
       const remindersStopped = reminders.stop();
-      await Promise.all([gateway.close(), workspace.close()]);
+      await sockets.close();
       await remindersStopped;
     });
 

@@ -10,10 +10,11 @@ import {
 import { lastSeqOf } from '../../src/modules/messages/messages.repo.js';
 import { createMetrics } from '../../src/modules/ops/metrics.js';
 import { MemoryBroker, MemoryBus } from '../../src/realtime/broker-memory.js';
-import { channels } from '../../src/realtime/channels.js';
 import type { GapSource } from '../../src/realtime/hub.js';
 import { Hub } from '../../src/realtime/hub.js';
-import { Connection } from '../../src/ws/connection.js';
+import { SocketSink } from '../../src/ws/engine/sink.js';
+import { parseEvents } from '../../src/ws/protocols/group-events.js';
+import { openGroupSocket, type GroupSeedDeps } from '../../src/ws/protocols/group-seed.js';
 import { api, createOrg, startApp, type TestApp } from '../helpers/app.js';
 import { until } from '../helpers/wait.js';
 
@@ -86,31 +87,33 @@ describe('two sockets starting at once on one node', () => {
     const starts: Promise<void>[] = [];
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((r) => wss.once('listening', r));
+    const log = pino({ level: 'silent' });
+    const deps: GroupSeedDeps = {
+      groups,
+      messages,
+      metrics,
+      log,
+      session: { hub, metrics, log, rateLimit: 1000, currentUser: async () => undefined },
+      stream: { hub, messages, metrics, log, maxBacklogBytes: 1 << 20 },
+    };
     wss.on('connection', (ws) => {
-      const conn = new Connection(
-        ws,
-        {
-          id: `c${starts.length}`,
-          orgId,
-          groupId,
-          access,
-          groupChannel: channels.group(orgId, groupId),
-          otherChannels: [],
-          author: { userId: null, username: 'operator', clientId: null },
-          sinceSeq: 0,
-        },
-        {
-          hub,
-          messages,
-          metrics,
-          log: pino({ level: 'silent' }),
-          rateLimit: 1000,
-          maxBacklogBytes: 1 << 20,
-        },
-      );
-      ws.on('message', (data, isBinary) => conn.onFrame(data, isBinary));
-      ws.on('close', () => conn.detach());
-      starts.push(conn.start());
+      const sink = new SocketSink(ws, undefined, {
+        maxBacklogBytes: 1 << 20,
+        backlogReason: 'too far behind',
+        onBacklog: () => {},
+      });
+      const session = openGroupSocket({ id: `c${starts.length}`, sink }, deps, {
+        principal: { kind: 'operator' },
+        access,
+        orgId,
+        groupId,
+        sinceSeq: 0,
+        clientId: null,
+        events: parseEvents(null),
+      });
+      ws.on('message', (data, isBinary) => session.receive(data as Buffer, isBinary));
+      ws.on('close', () => session.detach());
+      starts.push(Promise.resolve(session.start()));
     });
     const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     const open = async () => {

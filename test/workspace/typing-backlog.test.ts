@@ -8,9 +8,9 @@ import {
   type Fixture,
   type TestApp,
 } from '../helpers/app.js';
-import type { WebSocket } from 'ws';
-import { WorkspaceConnection } from '../../src/ws/workspace-connection.js';
-import { WorkspaceUser, type WorkspaceDeps } from '../../src/ws/workspace-deps.js';
+import { makeFrame, type Frame } from '../../src/ws/engine/out-frame.js';
+import type { Sink } from '../../src/ws/engine/sink.js';
+import { PendingReplies, SubscriptionSink } from '../../src/ws/protocols/workspace-sink.js';
 import { openWorkspace, type WorkspaceSocket } from './ws-client.js';
 
 describe('typing indicators and the backlog bound on the workspace socket', () => {
@@ -131,20 +131,17 @@ describe('typing indicators and the backlog bound on the workspace socket', () =
     // kernel buffers before `bufferedAmount` grows is not knowable from a test.
     const max = 1000;
     const sent: string[] = [];
-    const fake = {
-      OPEN: 1,
-      readyState: 1,
+    // The socket's sink as a subscription sees it: its backlog set by hand.
+    const socket: Sink & { bufferedAmount: number } = {
       bufferedAmount: 0,
-      send: (data: Buffer) => void sent.push(data.toString()),
+      send: (frame: Frame, done?: () => void) => {
+        sent.push(frame.text);
+        done?.();
+        return frame.data.length;
+      },
       close: () => {},
-      terminate: () => {},
     };
-    const deps = {
-      config: { wsRateLimit: 10, wsMaxBacklogBytes: max },
-      metrics: { wsBacklogCloses: { inc: () => {} } },
-    } as unknown as WorkspaceDeps;
-    const user = new WorkspaceUser(bob.user.id, orgId, 'bob', 'member', undefined, undefined);
-    const conn = new WorkspaceConnection(fake as unknown as WebSocket, 'c1', user, deps);
+    const sink = new SubscriptionSink(socket, bob.user.id, max, new PendingReplies(), () => {});
     const typing = JSON.stringify({
       type: 'typing',
       group_id: 'g',
@@ -152,12 +149,12 @@ describe('typing indicators and the backlog bound on the workspace socket', () =
       username: 'a',
     });
     const message = JSON.stringify({ type: 'message', id: 'm', seq: 1 });
-    fake.bufferedAmount = 400;
-    conn.laneSend('g', typing);
+    socket.bufferedAmount = 400;
+    sink.send(makeFrame('typing', typing));
     expect(sent).toEqual([typing]);
-    fake.bufferedAmount = 600;
-    conn.laneSend('g', typing);
-    conn.laneSend('g', Buffer.from(message));
+    socket.bufferedAmount = 600;
+    sink.send(makeFrame('typing', typing));
+    sink.send(makeFrame('message', message));
     expect(sent).toEqual([typing, message]);
   });
 });

@@ -1,5 +1,5 @@
-import { GROUP_SOCKET_EVENTS, type GroupSocketEvent } from '../protocol/messages.js';
-import { badRequest } from '../errors.js';
+import { GROUP_SOCKET_EVENTS, type GroupSocketEvent } from '../../protocol/messages.js';
+import { badRequest } from '../../errors.js';
 
 /** Which opt-in class a frame type belongs to on the group socket. */
 type FrameClass = Exclude<GroupSocketEvent, 'all'> | 'always' | 'other' | 'never';

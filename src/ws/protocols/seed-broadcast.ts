@@ -1,4 +1,4 @@
-import { makeFrame, type Frame } from '../realtime/hub.js';
+import { makeFrame, type Frame } from '../engine/out-frame.js';
 
 /** One re-encoding per (broadcast, group), shared by every group socket of that group. */
 const variants = new WeakMap<Frame, Map<string, Frame>>();

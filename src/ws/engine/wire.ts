@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 
 /**
  * A complete server-to-client text frame (FIN, opcode 1, unmasked: RFC 6455 §5.2) around
@@ -23,12 +22,6 @@ export function textFrame(data: Buffer): Buffer {
   }
   data.copy(out, headLen);
   return out;
-}
-
-/** The TCP socket under a `ws` WebSocket (a stable, if undocumented, field of ws 8). */
-export function rawSocket(ws: WebSocket): Socket | undefined {
-  const s = (ws as unknown as { _socket?: unknown })._socket;
-  return s && typeof (s as Socket).write === 'function' ? (s as Socket) : undefined;
 }
 
 // Sockets written to in this turn of the event loop, corked until it ends, so that several

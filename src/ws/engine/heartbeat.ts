@@ -1,17 +1,16 @@
-import type { WebSocket } from 'ws';
-
-/** What the heartbeat needs of a socket: its ws, and the state of its last ping. */
+/** What the heartbeat needs of a socket: the state of its last ping, and how to ping or cut it. */
 export interface Heartbeating {
-  readonly ws: WebSocket;
   lastPingAt: number;
   awaitingPong: boolean;
-  closeCode: number | undefined;
+  ping(): void;
+  /** Cuts a peer that stopped answering (recorded as 1006). */
+  terminate(code: number): void;
 }
 
 /**
- * One timer for every socket of a gateway: pings each socket every `pingIntervalMs` and cuts
+ * One timer for every socket of the server: pings each socket every `pingIntervalMs` and cuts
  * one that has not answered within `pongTimeoutMs` of its ping. Returns the timer (unref'd)
- * so the gateway can clear it on close.
+ * so the server can clear it on close.
  */
 export function startHeartbeat(
   open: Iterable<Heartbeating>,
@@ -22,14 +21,11 @@ export function startHeartbeat(
     const now = Date.now();
     for (const conn of open) {
       if (conn.awaitingPong) {
-        if (now - conn.lastPingAt >= opts.pongTimeoutMs) {
-          conn.closeCode ??= 1006;
-          conn.ws.terminate();
-        }
+        if (now - conn.lastPingAt >= opts.pongTimeoutMs) conn.terminate(1006);
       } else if (now - conn.lastPingAt >= opts.pingIntervalMs) {
         conn.awaitingPong = true;
         conn.lastPingAt = now;
-        conn.ws.ping();
+        conn.ping();
       }
     }
   }, tickMs);
