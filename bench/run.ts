@@ -105,6 +105,8 @@ async function main() {
   process.stdout.write(`\n${table}\n\n${footer.join('\n')}\n`);
   mkdirSync('.bench-data', { recursive: true });
   writeFileSync(`.bench-data/last-run${quick ? '-quick' : ''}.md`, report);
+  // The rows as data, for bench/ab.ts (medians over alternating runs of two builds).
+  writeFileSync(`.bench-data/last-run${quick ? '-quick' : ''}.json`, JSON.stringify(ctx.rows));
   process.exit(failures.length ? 1 : 0);
 }
 

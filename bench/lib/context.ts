@@ -74,6 +74,12 @@ async function startBaselineProc(kind: 'ws' | 'sio'): Promise<{ proc: ManagedPro
   return { proc, port: Number(m[1]) };
 }
 
+/**
+ * Whether the scenarios also run the bare ws relay and Socket.IO (`BENCH_BASELINES=0` skips
+ * them: an A/B run of two OrgHub builds, bench/ab.ts, compares OrgHub with itself).
+ */
+export const baselinesWanted = (): boolean => process.env.BENCH_BASELINES !== '0';
+
 export async function startBaseline(kind: 'ws' | 'sio'): Promise<Target> {
   let cur = await startBaselineProc(kind);
   let rooms = 0;

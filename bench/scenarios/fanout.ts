@@ -1,5 +1,11 @@
 import type { RunResult } from '../loadgen/protocol.js';
-import { orghubTarget, startBaseline, type Ctx, type Target } from '../lib/context.js';
+import {
+  orghubTarget,
+  startBaseline,
+  baselinesWanted,
+  type Ctx,
+  type Target,
+} from '../lib/context.js';
 import { cpuTimeUs } from '../lib/procs.js';
 import type { System } from '../lib/table.js';
 
@@ -141,7 +147,7 @@ export async function runFanout(ctx: Ctx): Promise<void> {
   const sizes = override?.length ? override : ctx.quick ? [100, 500] : [100, 1_000, 5_000];
   const targets: Target[] = [];
   try {
-    targets.push(await startBaseline('ws'), await startBaseline('sio'));
+    if (baselinesWanted()) targets.push(await startBaseline('ws'), await startBaseline('sio'));
     targets.push(await orghubTarget(ctx, 'fan'));
     for (const n of sizes) {
       const results = new Map<System, TrialResult>();

@@ -4,6 +4,7 @@ import {
   fixtureTarget,
   orghubTarget,
   startBaseline,
+  baselinesWanted,
   type Ctx,
   type Target,
 } from '../lib/context.js';
@@ -100,8 +101,10 @@ export async function runIdle(ctx: Ctx): Promise<void> {
     }
   };
 
-  await measure(await startBaseline('ws'), 'ws');
-  await measure(await startBaseline('sio'), 'sio');
+  if (baselinesWanted()) {
+    await measure(await startBaseline('ws'), 'ws');
+    await measure(await startBaseline('sio'), 'sio');
+  }
   await measure(await orghubTarget(ctx, 'idle'), 'OrgHub');
   rows(`idle ${n.toLocaleString('en-US')} sockets`);
 
