@@ -44,7 +44,7 @@ export async function subscribe(ws: WorkspaceContext, f: Subscribe): Promise<voi
     ws.replies,
     (code, reason) => {
       // The whole socket is behind: it closes; a stream that failed alone is dropped.
-      if (code === 1013) return session.close(1013, reason);
+      if (code === 1013) return session.sink.overflow(reason);
       if (session.streams.get(groupId) === stream)
         dropSubscription(ws, groupId, code === 1008 ? 'gone' : 'failed', reason);
     },
