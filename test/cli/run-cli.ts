@@ -43,6 +43,9 @@ export function runCli(
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // A command that never reads its input (`--help`) may exit before this write lands: the
+    // EPIPE that follows is no failure of the command, and unhandled it failed a whole run.
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin ?? '');
   });
 }
