@@ -1,6 +1,6 @@
 import { and, sql, type SQL } from 'drizzle-orm';
-import { badRequest } from '../errors.js';
 import { isInstant } from '../protocol/common.js';
+import { badCursor, decodeOpaque, encodeOpaque } from '../shared/cursor.js';
 import { isUuid } from '../shared/ids.js';
 import { rowsOf } from '../shared/rows.js';
 import type { Db } from './database.js';
@@ -195,9 +195,7 @@ function parseTextArray(s: string): string[] {
     .map((x) => x.replace(/^"|"$/g, ''));
 }
 
-function encodeCursor(src: { label: string }, p: Position): string {
-  return Buffer.from(JSON.stringify({ s: src.label, ...p })).toString('base64url');
-}
+const encodeCursor = (src: { label: string }, p: Position) => encodeOpaque({ s: src.label, ...p });
 
 const isCursorInstant = (v: unknown): v is string =>
   typeof v === 'string' &&
@@ -207,16 +205,8 @@ const isCursorInstant = (v: unknown): v is string =>
 
 /** A cursor is only ever one we made for this listing; anything else is a 400. */
 export function decodeCursor(src: { label: string; phases: Phase }, raw: string): Position {
-  const bad = () => badRequest('query.cursor is not a cursor of this listing');
-  let c: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw bad();
-    c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (typeof c !== 'object' || c === null) throw bad();
-  const { s, p, t, k, c: at, i } = c as Record<string, unknown>;
+  const bad = badCursor;
+  const { s, p, t, k, c: at, i } = decodeOpaque(raw);
   if (s !== src.label || (p !== 0 && p !== 1) || p > src.phases) throw bad();
   const tOk =
     t === null ||

@@ -1,4 +1,4 @@
-import { and, eq, exists, getTableColumns, or, sql } from 'drizzle-orm';
+import { and, eq, exists, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { isUniqueViolation, pgErrorCode } from '../../db/database.js';
 import { groupMembers, groups, readCursors, type GroupRow } from '../../db/schema.js';
@@ -60,6 +60,23 @@ export async function findGroup(
   return row;
 }
 
+/** `exists`: the user is a member of the row of `groups` in scope (no user: never). */
+function membership(db: Db, userId: string | null): SQL {
+  if (!userId) return sql`false`;
+  return exists(
+    db
+      .select({ one: sql`1` })
+      .from(groupMembers)
+      .where(
+        and(
+          eq(groupMembers.orgId, groups.orgId),
+          eq(groupMembers.groupId, groups.id),
+          eq(groupMembers.userId, userId),
+        ),
+      ),
+  );
+}
+
 /**
  * A group and whether `userId` is one of its members, in one query (no user: never a member).
  * Undefined when either id is malformed or names no group of the org.
@@ -71,20 +88,7 @@ export async function findGroupWithMembership(
   userId: string | null,
 ): Promise<{ group: GroupRow; member: boolean } | undefined> {
   if (!isSlug(orgId) || !isSlug(groupId)) return undefined;
-  const member = userId
-    ? exists(
-        db
-          .select({ one: sql`1` })
-          .from(groupMembers)
-          .where(
-            and(
-              eq(groupMembers.orgId, groups.orgId),
-              eq(groupMembers.groupId, groups.id),
-              eq(groupMembers.userId, userId),
-            ),
-          ),
-      )
-    : sql`false`;
+  const member = membership(db, userId);
   const [row] = await db
     .select({ group: getTableColumns(groups), member: sql<boolean>`${member}`.mapWith(Boolean) })
     .from(groups)
@@ -105,21 +109,7 @@ export async function listJoinableGroups(
 ): Promise<Array<GroupRow & { lastReadSeq: number }>> {
   const visible = viewer.seeAll
     ? undefined
-    : or(
-        eq(groups.private, false),
-        exists(
-          db
-            .select({ one: sql`1` })
-            .from(groupMembers)
-            .where(
-              and(
-                eq(groupMembers.orgId, groups.orgId),
-                eq(groupMembers.groupId, groups.id),
-                eq(groupMembers.userId, viewer.userId),
-              ),
-            ),
-        ),
-      );
+    : or(eq(groups.private, false), membership(db, viewer.userId));
   return db
     .select({
       ...getTableColumns(groups),
@@ -149,20 +139,7 @@ export async function listReadCandidates(
   orgId: string,
   viewer: { userId: string | null; wide: boolean; operator: boolean },
 ): Promise<Array<{ group: GroupRow; member: boolean }>> {
-  const member = viewer.userId
-    ? exists(
-        db
-          .select({ one: sql`1` })
-          .from(groupMembers)
-          .where(
-            and(
-              eq(groupMembers.orgId, groups.orgId),
-              eq(groupMembers.groupId, groups.id),
-              eq(groupMembers.userId, viewer.userId),
-            ),
-          ),
-      )
-    : sql`false`;
+  const member = membership(db, viewer.userId);
   const candidate = viewer.operator
     ? undefined
     : or(

@@ -1,9 +1,9 @@
 import { and, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/database.js';
 import { tasks } from '../../db/schema.js';
-import { badRequest } from '../../errors.js';
 import type { TaskSort } from '../../protocol/tasks.js';
 import { isInstant } from '../../protocol/common.js';
+import { badCursor, decodeOpaque, encodeOpaque } from '../../shared/cursor.js';
 import { isUuid } from '../../shared/ids.js';
 import { taskColumns, type StoredTask } from './tasks.mapper.js';
 import {
@@ -29,22 +29,12 @@ interface Cursor {
   i: string;
 }
 
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
+export const encodeCursor = (c: Cursor): string => encodeOpaque(c);
 
 /** A cursor is only ever one we made for this order; anything else is a 400 naming it. */
 export function decodeCursor(raw: string, order: TaskSort): Cursor {
-  const bad = () => badRequest('query.cursor is not a cursor of this listing');
-  let c: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw bad();
-    c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (typeof c !== 'object' || c === null) throw bad();
-  const { s, k, i } = c as Record<string, unknown>;
+  const bad = badCursor;
+  const { s, k, i } = decodeOpaque(raw);
   if (s !== order || !isUuid(i)) throw bad();
   const field = order.replace(/^-/, '');
   const ok =
