@@ -20,8 +20,12 @@ import { hold, startTraffic } from '../test/faults/scenario.js';
 
 const seconds = Number(process.env['CHAOS_SECONDS'] ?? 180);
 const seed = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
-/** Ports 56340-56349 (the fault suite's range is 56300-56339). */
-const BASE_PORT = 56340;
+/**
+ * Ports 61340-61349 (the fault suite's range is 61300-61339): above Linux's ephemeral range
+ * (32768-60999 by default), so no outgoing connection of another process takes one between the
+ * check that it is free and the node's listen (in CI a node found 56344 taken, 5 tries long).
+ */
+const BASE_PORT = 61340;
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with its seed. */
 function random(s: number): () => number {

@@ -42,7 +42,7 @@ const expectClean = (r: FaultResult) => {
 describe.skipIf(skip)('faults under sequenced senders on three nodes', () => {
   let c: FaultCluster;
   beforeAll(async () => {
-    c = await startFaultCluster({ basePort: 56320 });
+    c = await startFaultCluster({ basePort: 61320 });
   }, 120_000);
   let failed = false;
   afterAll(() => c?.destroy({ keepLogs: failed }));

@@ -17,7 +17,7 @@ const skip = faultSuiteSkip(missingFaultTools() ?? (existsSync(MAIN) ? undefined
 describe.skipIf(skip)('SIGTERM while a store is in flight', () => {
   let c: FaultCluster;
   beforeAll(async () => {
-    c = await startFaultCluster({ basePort: 56300 });
+    c = await startFaultCluster({ basePort: 61300 });
   }, 120_000);
   afterAll(() => c?.destroy());
 
