@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { ensureDayPartitions } from '../src/modules/messages/messages.partitions.js';
-import { latencies, percentile, timedGet, withBenchNode } from './lib/in-process.js';
+import { latencies, statementP99, timedGet, withBenchNode } from './lib/in-process.js';
 
 /**
  * Search over history at size: seeds 1,000,000 messages on PostgreSQL (100,000 on PGlite;
@@ -91,14 +91,7 @@ export async function runSearchBench(opts: {
         order by ts_rank(search, websearch_to_tsquery('english', 'deploy')) desc,
                  created_at desc
         limit 21`;
-      const before: number[] = [];
-      for (let i = 0; i < Math.min(runs, 10); i++) {
-        const s = performance.now();
-        await db.execute(rankAll);
-        before.push(performance.now() - s);
-      }
-      before.sort((a, b) => a - b);
-      const beforeP99 = +percentile(before, 99).toFixed(2);
+      const beforeP99 = await statementP99(Math.min(runs, 10), () => db.execute(rankAll));
       log(`search: ${'rank every match (baseline)'.padEnd(26)} p99 ${beforeP99} ms`);
       rows.push({
         measure: 'common word, ranking every match (baseline) p99 (ms)',

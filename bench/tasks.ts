@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
-import { latencies, percentile, timedGet, withBenchNode } from './lib/in-process.js';
+import { latencies, statementP99, timedGet, withBenchNode } from './lib/in-process.js';
 
 /**
  * The org task list at size: seeds 100,000 tasks (10,000 with `quick`) in one org with one
@@ -102,19 +102,12 @@ export async function runTaskBench(opts: TaskBenchOptions = {}): Promise<TaskBen
       }
       // The baseline, in this run: ranking EVERY match of the common word, as the listing did
       // before it ranked bounded tiers (one statement, straight to the database).
-      const before: number[] = [];
       const rankAll = sql`
       select id from tasks
       where org_id = ${orgId} and search @@ websearch_to_tsquery('english', 'deploy')
       order by ts_rank(search, websearch_to_tsquery('english', 'deploy')) desc, id desc
       limit 51`;
-      for (let i = 0; i < Math.min(runs, 30); i++) {
-        const s = performance.now();
-        await db.execute(rankAll);
-        before.push(performance.now() - s);
-      }
-      before.sort((a, b) => a - b);
-      const beforeP99 = +percentile(before, 99).toFixed(2);
+      const beforeP99 = await statementP99(Math.min(runs, 30), () => db.execute(rankAll));
       log(`tasks: ${'rank every match (before)'.padEnd(24)} p99 ${beforeP99} ms`);
       rows.push({
         measure: 'search common word, ranking every match (the former query) p99 (ms)',

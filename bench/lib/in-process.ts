@@ -98,3 +98,15 @@ export async function timedGet(
   times.push(performance.now() - s);
   return body;
 }
+
+/** p99 (ms) of `runs` sequential runs of one statement straight to the database (a baseline). */
+export async function statementP99(runs: number, run: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    await run();
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  return +percentile(times, 99).toFixed(2);
+}
